@@ -1,0 +1,35 @@
+"""kerastorch: the Keras 3 API on PyTorch. `import kerastorch as keras`.
+
+Every model and layer is a `torch.nn.Module` whose `state_dict()` uses the names and layouts of
+the equivalent torch modules. Namespaces load on first use.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_NAMESPACES = (
+    "activations", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
+    "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+)
+_NAMES = {
+    "Sequential": "kerastorch.models",
+    "Model": "kerastorch.models",
+    "Input": "kerastorch.layers",
+    "Layer": "kerastorch.layers",
+    "install_keras_alias": "kerastorch.compat",
+}
+
+
+def __getattr__(name):
+    if name in _NAMESPACES:
+        return importlib.import_module(f"kerastorch.{name}")
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kerastorch' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_NAMESPACES) + list(_NAMES))

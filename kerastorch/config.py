@@ -1,0 +1,96 @@
+"""Process-wide settings: device, floatx, epsilon, image data format, seeds.
+
+Device choice: `KERASTORCH_DEVICE` if set, else CUDA, else MPS, else CPU.
+"""
+
+import os
+import random
+
+import numpy as np
+import torch
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_DEVICE: torch.device | None = None
+
+
+def device() -> torch.device:
+    """The device models and in-memory data go to."""
+    global _DEVICE
+    if _DEVICE is None:
+        name = os.environ.get("KERASTORCH_DEVICE")
+        if name:
+            _DEVICE = torch.device(name)
+        elif torch.cuda.is_available():
+            _DEVICE = torch.device("cuda")
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            _DEVICE = torch.device("mps")
+        else:
+            _DEVICE = torch.device("cpu")
+    return _DEVICE
+
+
+def set_device(name) -> None:
+    """Override the device choice for this process (`None` re-reads the environment)."""
+    global _DEVICE
+    _DEVICE = None if name is None else torch.device(name)
+
+
+def floatx() -> str:
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx: expected float16/bfloat16/float32/float64. "
+                         f"Received: value={value!r}")
+    _FLOATX = value
+
+
+def float_dtype() -> torch.dtype:
+    return getattr(torch, _FLOATX)
+
+
+def epsilon() -> float:
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(value: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError("`data_format` must be 'channels_last' or 'channels_first'. "
+                         f"Received: value={value!r}")
+    _IMAGE_DATA_FORMAT = value
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python, numpy and torch (Keras: `keras.utils.set_random_seed`)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def to_tensor(x, dtype=None, device_=None) -> torch.Tensor:
+    """numpy/list/tensor -> tensor; floating inputs become floatx, as Keras casts them."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        t = torch.as_tensor(np.asarray(x))
+    if dtype is not None:
+        t = t.to(dtype)
+    elif t.is_floating_point() and t.dtype != float_dtype():
+        t = t.to(float_dtype())
+    if device_ is not None and t.device != torch.device(device_):
+        t = t.to(device_)
+    return t

@@ -1,0 +1,451 @@
+"""`Layer`: a `torch.nn.Module` with Keras' surface.
+
+State is torch-native: parameters and buffers carry the names and layouts of the equivalent torch
+module (`Dense` -> `weight (out, in)`, `bias`), so `state_dict()` loads into plain torch. Keras'
+view of the same storage (`get_weights`/`set_weights`, saved files) is produced by each layer's
+`keras_weight_views()`, the one place where the layout is translated.
+
+The training flag: a layer is in inference mode unless `fit` (or `train()`) switched it, or the call
+passes `training=True`. A `training` argument given to an outer call reaches every inner layer
+called with `training=None`, as in Keras.
+"""
+
+import contextvars
+import inspect
+from typing import Callable, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from kerastorch import config
+from kerastorch.utils.naming import to_snake_case, uniquify
+
+# Counts add_loss() calls, so the trainer collects layer losses only when some were added.
+ADD_LOSS_CALLS = [0]
+
+# Set for the duration of a call that received an explicit `training=` (Keras' call context).
+_TRAINING = contextvars.ContextVar("kerastorch_training", default=None)
+
+
+class WeightView(NamedTuple):
+    """One Keras variable and the torch tensor that stores it.
+
+    `to_keras(tensor)` gives Keras' layout, `from_keras(array)` the torch layout; `None` = same.
+    """
+
+    name: str
+    tensor: torch.Tensor
+    to_keras: Callable | None = None
+    from_keras: Callable | None = None
+
+    def keras_value(self) -> torch.Tensor:
+        t = self.tensor.detach()
+        return self.to_keras(t) if self.to_keras else t
+
+    def assign(self, value) -> None:
+        value = torch.as_tensor(np.asarray(value))
+        value = self.from_keras(value) if self.from_keras else value
+        with torch.no_grad():
+            self.tensor.copy_(value.to(self.tensor.dtype))
+
+
+def transposed(name: str, tensor: torch.Tensor) -> WeightView:
+    """A 2-D weight stored (out, in) by torch and (in, out) by Keras."""
+    return WeightView(name, tensor, lambda t: t.T, lambda a: a.T)
+
+
+class InputShapeError(ValueError):
+    """An input whose shape does not fit the layer; names the layer and both shapes."""
+
+
+def standardize_shape(shape) -> tuple:
+    if shape is None:
+        return None
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+class Layer(nn.Module):
+    """Base class of every kerastorch layer and model.
+
+    Args:
+        name: Unique name; default `snake_case(ClassName)` made unique (`dense`, `dense_1`, ...).
+        trainable: Whether the layer's weights are updated by training (sets `requires_grad`).
+        dtype: The layer's float dtype name (default `config.floatx()`).
+        input_shape: Shape of one sample (batch excluded), used when the layer starts a model.
+        batch_input_shape / batch_size / input_dim: Keras' other ways of saying the same.
+
+    Subclasses implement `build(input_shape)` (create weights), `call(inputs, ...)` and, for
+    the functional API, `compute_output_shape`. `input_shape` passed to `build` includes the
+    batch dimension, as in Keras.
+    """
+
+    # Set per class in __init_subclass__: which of Keras' special call arguments `call` takes.
+    _call_takes_training = False
+    _call_takes_mask = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        params = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in params
+        cls._call_takes_mask = "mask" in params
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
+                 batch_input_shape=None, batch_size=None, input_dim=None,
+                 activity_regularizer=None, **kwargs):
+        kwargs.pop("autocast", None)
+        kwargs.pop("input_length", None)  # Keras 2 Embedding argument, ignored by Keras 3
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                            f"{kwargs}")
+        super().__init__()
+        self.training = False  # Keras: layers called outside fit run in inference mode.
+        if name is not None and (not isinstance(name, str) or "." in name or "/" in name):
+            raise ValueError("A layer name must be a string without '.' or '/'. "
+                             f"Received: name={name!r}")
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = dtype if isinstance(dtype, str) else config.floatx()
+        self.built = False
+        self.supports_masking = False
+        self._losses: list = []
+        self._build_shapes = None
+        self.activity_regularizer = activity_regularizer
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = standardize_shape(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size, *standardize_shape(input_shape))
+        else:
+            self._batch_input_shape = None
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        if isinstance(inputs, np.ndarray):  # Keras accepts numpy; float64 -> floatx.
+            inputs = config.to_tensor(inputs, device_=self._device())
+            args = (inputs, *args[1:])
+        if _is_symbolic(inputs):
+            from kerastorch.layers.input_layer import call_symbolic
+            return call_symbolic(self, args, kwargs)
+        if not self.built:
+            self._build_from(inputs)
+        if "training" in kwargs:
+            training = kwargs["training"]
+            if not self._call_takes_training:
+                kwargs.pop("training")
+            if training is not None:
+                token = _TRAINING.set(bool(training))
+                try:
+                    return self._checked_call(inputs, args, kwargs)
+                finally:
+                    _TRAINING.reset(token)
+        if "mask" in kwargs and not self._call_takes_mask:
+            kwargs.pop("mask")
+        return self._checked_call(inputs, args, kwargs)
+
+    def _checked_call(self, inputs, args, kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except InputShapeError:
+            raise  # already names the innermost layer that refused the input
+        except (RuntimeError, ValueError) as err:
+            # Zero cost on the happy path: only a failing call pays for the shape check.
+            problem = self._input_mismatch(inputs)
+            if problem:
+                raise InputShapeError(f"Input 0 of layer '{self.name}' ({type(self).__name__}) is "
+                                 f"incompatible with the layer: {problem}") from err
+            raise
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def resolve_training(self, training):
+        """The effective training flag: explicit argument > outer call's flag > module mode."""
+        if training is None:
+            training = _TRAINING.get()
+            if training is None:
+                training = self.training
+        return bool(training)
+
+    # ------------------------------------------------------------------ building
+    def build(self, input_shape):
+        """Create the weights for inputs of `input_shape` (batch dimension included)."""
+        self.built = True
+
+    def _build_from(self, inputs):
+        shape = _shapes_of(inputs)
+        self._build_shapes = shape
+        self.build(shape)
+        self.built = True
+        device = _device_of(inputs)
+        if device is not None:
+            self.to(device)
+        if not self._trainable:
+            self._set_requires_grad(False)
+
+    def _input_mismatch(self, inputs) -> str | None:
+        """Why `inputs` does not fit the shape the layer was built for, or None."""
+        built = self._build_shapes
+        got = _shapes_of(inputs)
+        if not (isinstance(built, tuple) and isinstance(got, tuple)) or not built:
+            return None
+        if built and isinstance(built[0], tuple):
+            return None
+        if len(built) != len(got):
+            return f"expected ndim={len(built)}, found ndim={len(got)}. Full shape received: {got}"
+        for i, (want, have) in enumerate(zip(built[1:], got[1:]), start=1):
+            if want is not None and want != have:
+                expected = (None, *built[1:])
+                return (f"expected axis {i - len(built)} of the input to have value {want}, but "
+                        f"received input with shape {got} (expected shape {expected})")
+        return None
+
+    def _device(self):
+        for t in self.parameters():
+            return t.device
+        return None
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape` by a run on the meta device (no real compute)."""
+        from kerastorch.layers.input_layer import meta_output_shape
+        return meta_output_shape(self, input_shape)
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+        self._set_requires_grad(value)
+
+    def _set_requires_grad(self, value: bool) -> None:
+        for p in self.parameters():
+            p.requires_grad_(value)
+
+    def _flatten_layers(self, include_self=True):
+        """This layer and every Layer below it, depth first, each once."""
+        seen, out = set(), []
+        stack = [self] if include_self else list(self._sublayers())[::-1]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(list(layer._sublayers())[::-1])
+        return out
+
+    def _sublayers(self):
+        """Direct sub-layers (Keras' `layer._layers`), in creation order."""
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def keras_weight_views(self) -> list[WeightView]:
+        """This layer's own weights in Keras' order and layout (sub-layers excluded).
+
+        Default: own parameters then own persistent buffers, same layout. Layers whose torch
+        layout differs from Keras' override this.
+        """
+        views = [WeightView(n, p) for n, p in self.named_parameters(recurse=False)]
+        views += [WeightView(n, b) for n, b in self.named_buffers(recurse=False)
+                  if n not in self._non_persistent_buffers_set]
+        return views
+
+    def _all_weight_views(self) -> list[WeightView]:
+        """Keras' `weights` order: own weights, then each sub-layer's, deduplicated."""
+        out, seen = [], set()
+        for v in self.keras_weight_views():
+            if id(v.tensor) not in seen:
+                seen.add(id(v.tensor))
+                out.append(v)
+        for layer in self._sublayers():
+            for v in layer._all_weight_views():
+                if id(v.tensor) not in seen:
+                    seen.add(id(v.tensor))
+                    out.append(v)
+        return out
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """The torch tensors (parameters and buffers) behind Keras' `weights`, in Keras' order.
+
+        They are in torch's layout; `get_weights()` gives Keras' layout as numpy arrays.
+        """
+        return [v.tensor for v in self._all_weight_views()]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        if not self.trainable:
+            return []
+        return [t for t in self.weights if isinstance(t, nn.Parameter) and t.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        trainable = {id(t) for t in self.trainable_weights}
+        return [t for t in self.weights if id(t) not in trainable]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as numpy arrays in Keras' order and shapes (Dense kernel is (in, out))."""
+        return [v.keras_value().cpu().numpy() for v in self._all_weight_views()]
+
+    def set_weights(self, weights) -> None:
+        """Inverse of `get_weights`: arrays in Keras' order and shapes."""
+        views = self._all_weight_views()
+        weights = list(weights)
+        if len(views) != len(weights):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(views)} weights ("
+                f"{[v.name for v in views]}), but received {len(weights)} arrays.")
+        for v, w in zip(views, weights):
+            want = tuple(v.keras_value().shape)
+            if tuple(np.shape(w)) != want:
+                raise ValueError(f"Layer '{self.name}' weight '{v.name}' has shape {want}; "
+                                 f"received an array of shape {tuple(np.shape(w))}.")
+        for v, w in zip(views, weights):
+            v.assign(w)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. Call `build()` or call it on data first.")
+        return sum(v.tensor.numel() for v in self._all_weight_views())
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a weight (Keras API): a Parameter, or a buffer when `trainable=False`."""
+        from kerastorch import initializers
+        shape = standardize_shape(shape or ())
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype in (None, "float32") else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype)
+        name = name or f"weight_{len(list(self.parameters(recurse=False)))}"
+        if trainable:
+            tensor = nn.Parameter(value)
+            self.register_parameter(name, tensor)
+        else:
+            tensor = value
+            self.register_buffer(name, tensor)
+        if regularizer is not None:
+            from kerastorch import regularizers
+            self._weight_regularizers().append((regularizers.get(regularizer), name))
+        if constraint is not None:
+            from kerastorch import constraints
+            self._weight_constraints().append((constraints.get(constraint), name))
+        return getattr(self, name)
+
+    def _weight_regularizers(self):
+        if "_regularizers" not in self.__dict__:
+            self._regularizers = []
+        return self._regularizers
+
+    def _weight_constraints(self):
+        if "_constraints" not in self.__dict__:
+            self._constraints = []
+        return self._constraints
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss) -> None:
+        """Add a penalty to the training loss (Keras' `add_loss`)."""
+        ADD_LOSS_CALLS[0] += 1
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """`add_loss` values and weight-regularization penalties of this layer and below."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for reg, attr in layer.__dict__.get("_regularizers", ()):
+                view = next((v for v in layer.keras_weight_views() if v.name == attr), None)
+                weight = view.keras_value() if view is not None else getattr(layer, attr)
+                if view is not None:  # keras_value detaches; regularize the live tensor
+                    t = getattr(layer, attr)
+                    weight = view.to_keras(t) if view.to_keras else t
+                out.append(reg(weight))
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        config_ = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                      "config": {"name": self.dtype}, "registered_name": None},
+        }
+        if self._batch_input_shape is not None:
+            config_["batch_input_shape"] = self._batch_input_shape
+        return config_
+
+    @classmethod
+    def from_config(cls, config_):
+        config_ = dict(config_)
+        dtype = config_.get("dtype")
+        if isinstance(dtype, dict):
+            config_["dtype"] = dtype.get("config", {}).get("name")
+        return cls(**config_)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    def __repr__(self):  # Keras' short form; the torch tree stays available via print(module)
+        if self._modules:
+            return super().__repr__()
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_symbolic(x) -> bool:
+    from kerastorch.layers.input_layer import KerasTensor
+    if isinstance(x, KerasTensor):
+        return True
+    if isinstance(x, (list, tuple)) and x:
+        return isinstance(x[0], KerasTensor)
+    if isinstance(x, dict) and x:
+        return isinstance(next(iter(x.values())), KerasTensor)
+    return False
+
+
+def _shapes_of(x):
+    if isinstance(x, (list, tuple)):
+        return [_shapes_of(t) for t in x]
+    if isinstance(x, dict):
+        return {k: _shapes_of(v) for k, v in x.items()}
+    if hasattr(x, "shape"):
+        return tuple(x.shape)
+    return None
+
+
+def _device_of(x):
+    if isinstance(x, torch.Tensor):
+        return x.device
+    if isinstance(x, (list, tuple)) and x:
+        return _device_of(x[0])
+    if isinstance(x, dict) and x:
+        return _device_of(next(iter(x.values())))
+    return None

@@ -1,0 +1,49 @@
+"""Keras 3 metrics on PyTorch (`kerastorch.metrics`, also `keras.metrics` under the alias).
+
+`get("accuracy")` gives `Accuracy` as in Keras; `compile(metrics=["accuracy"])` instead picks
+binary, sparse or categorical accuracy from the shapes: that is `resolve_accuracy`.
+"""
+
+from kerastorch.losses import binary_crossentropy as binary_crossentropy
+from kerastorch.losses import categorical_crossentropy as categorical_crossentropy
+from kerastorch.losses import mean_absolute_error as mean_absolute_error
+from kerastorch.losses import mean_squared_error as mean_squared_error
+from kerastorch.losses import sparse_categorical_crossentropy as sparse_categorical_crossentropy
+from kerastorch.metrics.accuracy import Accuracy as Accuracy
+from kerastorch.metrics.accuracy import BinaryAccuracy as BinaryAccuracy
+from kerastorch.metrics.accuracy import CategoricalAccuracy as CategoricalAccuracy
+from kerastorch.metrics.accuracy import SparseCategoricalAccuracy as SparseCategoricalAccuracy
+from kerastorch.metrics.accuracy import accuracy as accuracy
+from kerastorch.metrics.accuracy import binary_accuracy as binary_accuracy
+from kerastorch.metrics.accuracy import categorical_accuracy as categorical_accuracy
+from kerastorch.metrics.accuracy import resolve_accuracy as resolve_accuracy
+from kerastorch.metrics.accuracy import sparse_categorical_accuracy as sparse_categorical_accuracy
+from kerastorch.metrics.base import METRICS as METRICS
+from kerastorch.metrics.base import BinaryCrossentropy as BinaryCrossentropy
+from kerastorch.metrics.base import CategoricalCrossentropy as CategoricalCrossentropy
+from kerastorch.metrics.base import Mean as Mean
+from kerastorch.metrics.base import MeanAbsoluteError as MeanAbsoluteError
+from kerastorch.metrics.base import MeanMetricWrapper as MeanMetricWrapper
+from kerastorch.metrics.base import MeanSquaredError as MeanSquaredError
+from kerastorch.metrics.base import Metric as Metric
+from kerastorch.metrics.base import SparseCategoricalCrossentropy as SparseCategoricalCrossentropy
+from kerastorch.metrics.base import Sum as Sum
+from kerastorch.losses import deserialize_from as _deserialize_from
+from kerastorch.utils.registry import serialize as _serialize
+
+
+def get(identifier):
+    """A metric from a name (`"mse"`, `"categorical_accuracy"`, `"CategoricalAccuracy"`: an
+    instance), a config dict, a callable (returned as is) or `None`. Unknown names raise
+    `ValueError` with close matches."""
+    return METRICS.get(identifier)
+
+
+def serialize(metric):
+    """A Keras config dict for a `Metric` (a function's name for a function)."""
+    return _serialize(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """Inverse of `serialize`; `custom_objects` maps extra names to classes or functions."""
+    return _deserialize_from(METRICS, config, custom_objects)

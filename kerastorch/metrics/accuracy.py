@@ -1,0 +1,180 @@
+"""Accuracy metrics: per-sample match functions and their running means.
+
+The functions return 1.0 where a sample matches and 0.0 where not, in floatx, one value per
+sample, exactly as Keras' do. Comparisons rely on torch's type promotion (an int64 label
+against a float prediction compares as float), which is Keras' explicit cast in one kernel.
+The metric classes sum the boolean matches directly, which saves that cast.
+"""
+
+import torch
+
+from kerastorch import config
+from kerastorch.losses import as_tensor, squeeze_or_expand_to_same_rank
+from kerastorch.metrics.base import FUNCTIONS, MeanMetricWrapper, register
+
+
+def _tensors(y_true, y_pred):
+    y_pred = as_tensor(y_pred)
+    return as_tensor(y_true, device=y_pred.device), y_pred
+
+
+def _accuracy_matches(y_true, y_pred):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return torch.eq(y_true, y_pred)
+
+
+def _binary_matches(y_true, y_pred, threshold=0.5):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    # Keras casts the boolean to y_true's dtype first; eq's promotion does the same.
+    return torch.eq(y_true, y_pred > threshold)
+
+
+def _categorical_matches(y_true, y_pred):
+    y_true, y_pred = _tensors(y_true, y_pred)
+    y_true = y_true.argmax(-1)
+    true_shape = y_true.shape
+    reshape_matches = y_true.ndim == y_pred.ndim
+    if reshape_matches:
+        y_true = y_true.squeeze(-1)
+    matches = torch.eq(y_true, y_pred.argmax(-1))
+    return matches.reshape(true_shape) if reshape_matches else matches
+
+
+def _sparse_matches(y_true, y_pred):
+    y_true, y_pred = _tensors(y_true, y_pred)
+    true_shape = y_true.shape
+    reshape_matches = y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1
+    if reshape_matches:
+        y_true = y_true.squeeze(-1)
+    matches = torch.eq(y_true, y_pred.argmax(-1))
+    if reshape_matches:
+        matches = matches.reshape(true_shape)
+    if matches.ndim > 1 and matches.shape[-1] == 1:
+        matches = matches.squeeze(-1)
+    return matches
+
+
+@FUNCTIONS.register()
+def accuracy(y_true, y_pred):
+    """1.0 where `y_true == y_pred` elementwise (after Keras' rank matching)."""
+    return _accuracy_matches(y_true, y_pred).to(config.float_dtype())
+
+
+@FUNCTIONS.register()
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """1.0 where `y_pred > threshold` equals `y_true` (0/1 labels), elementwise."""
+    return _binary_matches(y_true, y_pred, threshold).to(config.float_dtype())
+
+
+@FUNCTIONS.register()
+def categorical_accuracy(y_true, y_pred):
+    """1.0 where `argmax(y_true, -1) == argmax(y_pred, -1)`; `y_true` is one-hot."""
+    return _categorical_matches(y_true, y_pred).to(config.float_dtype())
+
+
+@FUNCTIONS.register()
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1.0 where the integer label equals `argmax(y_pred, -1)`.
+
+    Labels may be int or float, shape `(n,)` or `(n, 1)`; a float label that is not a whole
+    number never matches (Keras compares, it does not truncate).
+    """
+    return _sparse_matches(y_true, y_pred).to(config.float_dtype())
+
+
+@register()
+class Accuracy(MeanMetricWrapper):
+    """How often `y_pred` equals `y_true` exactly.
+
+    Args:
+        name: Optional name.
+        dtype: Optional state dtype.
+    """
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(accuracy, name=name, dtype=dtype)
+        self._values_fn = _accuracy_matches
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+@register()
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often `y_pred > threshold` matches binary labels (also for logits: the threshold
+    stays 0.5 unless given).
+
+    Args:
+        name: Optional name.
+        dtype: Optional state dtype.
+        threshold: Float; predictions above it count as 1.
+    """
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+        self._values_fn = _binary_matches
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
+
+
+@register()
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of `y_pred` matches that of one-hot `y_true` (logits work too).
+
+    Args:
+        name: Optional name.
+        dtype: Optional state dtype.
+    """
+
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name=name, dtype=dtype)
+        self._values_fn = _categorical_matches
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+@register()
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of `y_pred` matches integer labels (logits work too).
+
+    Args:
+        name: Optional name.
+        dtype: Optional state dtype.
+    """
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+        self._values_fn = _sparse_matches
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+def resolve_accuracy(name, y_true, y_pred):
+    """Keras' rule for `metrics=["accuracy"]` (or `"acc"`, any case), from the shapes.
+
+    `y_pred` last dim 1 -> `BinaryAccuracy`; `y_true` of lower rank than `y_pred`, or `y_true`
+    last dim 1 with `y_pred` last dim > 1 -> `SparseCategoricalAccuracy`; else
+    `CategoricalAccuracy`. The metric is named `name` as given, so `"acc"` logs as `acc`.
+
+    Args:
+        name: `"accuracy"` or `"acc"`.
+        y_true: Targets (a tensor, array, or shape tuple).
+        y_pred: Model outputs (a tensor, array, or shape tuple).
+    """
+    if str(name).lower() not in ("accuracy", "acc"):
+        raise ValueError(f"Expected 'accuracy' or 'acc'. Received: name={name!r}")
+    t_shape = tuple(getattr(y_true, "shape", y_true))
+    p_shape = tuple(getattr(y_pred, "shape", y_pred))
+    if p_shape[-1] == 1:
+        return BinaryAccuracy(name=str(name))
+    if len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1):
+        return SparseCategoricalAccuracy(name=str(name))
+    return CategoricalAccuracy(name=str(name))

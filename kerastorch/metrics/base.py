@@ -1,0 +1,340 @@
+"""The `Metric` base, `Mean`, `Sum`, `MeanMetricWrapper`, and the losses as mean metrics.
+
+A metric is a plain Python object (not an `nn.Module`) whose state is a few device tensors,
+updated in place with `add_`: no allocation of state per step, no host-device sync in
+`update_state`, and `result()` returns a 0-dim tensor on the state's device, so the caller
+decides when to read it. State starts on `config.device()` and follows `y_pred` if it arrives
+on another device (the same tensor objects, moved in place).
+"""
+
+import functools
+
+import torch
+
+from kerastorch import config, losses
+from kerastorch.losses import apply_mask, as_tensor, standardize_dtype
+from kerastorch.losses import squeeze_or_expand_to_same_rank
+from kerastorch.utils.naming import to_snake_case, uniquify
+from kerastorch.utils.registry import Registry
+from kerastorch.utils.registry import serialize as _serialize
+
+METRICS = Registry("metric")
+# Per-sample metric functions (accuracy, ...) by name, so a wrapper's config can name its `fn`;
+# the loss functions are found in `losses.LOSSES`.
+FUNCTIONS = Registry("metric function")
+
+
+def register(*names):
+    """Register a metric class under its class name, its snake_case name and `names`."""
+
+    def add(cls):
+        return METRICS.register(cls.__name__, to_snake_case(cls.__name__), *names)(cls)
+
+    return add
+
+
+@register()
+class Metric:
+    """Base class of metrics: state tensors, `update_state`, `result`, `reset_state`.
+
+    Subclasses create their state in `__init__` with `self.add_variable(...)` and update it in
+    place in `update_state` (e.g. `self.total.add_(values.sum())`).
+
+    Args:
+        dtype: Dtype of the state and result (name or torch dtype); default floatx.
+        name: Optional name; default the snake-cased class name.
+    """
+
+    def __init__(self, dtype=None, name=None):
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self._dtype = standardize_dtype(dtype)
+        self._torch_dtype = getattr(torch, self._dtype)
+        self._variables = []
+        self._device = config.device()
+
+    def __init_subclass__(cls, **kwargs):
+        # A user's `update_state` gets the device-following step that ours do inline.
+        super().__init_subclass__(**kwargs)
+        fn = cls.__dict__.get("update_state")
+        if fn is None or cls.__module__.startswith("kerastorch."):
+            return
+
+        @functools.wraps(fn)
+        def update_state(self, *args, **kwargs):
+            for arg in args:
+                if isinstance(arg, torch.Tensor):
+                    self._follow(arg.device)
+                    break
+            return fn(self, *args, **kwargs)
+
+        cls.update_state = update_state
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def variables(self):
+        """The state tensors, in creation order."""
+        return list(self._variables)
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """Create a state tensor on the metric's device.
+
+        Args:
+            shape: Tuple of ints.
+            initializer: `"zeros"`, `"ones"`, a number, or a callable `(shape, dtype)`.
+            dtype: Default: the metric's dtype.
+            aggregation: Accepted for Keras compatibility (single-process: unused).
+            name: Accepted for Keras compatibility.
+        """
+        dtype = self._torch_dtype if dtype is None else getattr(torch, standardize_dtype(dtype))
+        if initializer in ("zeros", None):
+            value = torch.zeros(shape, dtype=dtype, device=self._device)
+        elif initializer == "ones":
+            value = torch.ones(shape, dtype=dtype, device=self._device)
+        elif isinstance(initializer, (int, float)):
+            value = torch.full(shape, initializer, dtype=dtype, device=self._device)
+        elif callable(initializer):
+            value = as_tensor(initializer(shape, dtype=dtype), dtype, self._device).clone()
+        else:
+            raise ValueError("`initializer` must be 'zeros', 'ones', a number or a callable. "
+                             f"Received: initializer={initializer!r}")
+        self._variables.append(value)
+        return value
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Alias of `add_variable` (Keras keeps it for backward compatibility)."""
+        return self.add_variable(shape, initializer, dtype=dtype, name=name)
+
+    def _follow(self, device):
+        """Move the state, in place, to `device` when the data lives elsewhere."""
+        if device != self._device:
+            for v in self._variables:
+                v.data = v.data.to(device)  # same tensor objects: attributes stay valid
+            self._device = device
+
+    def _place(self, x):
+        """`x` as a detached tensor beside the state (metrics never record gradients)."""
+        if isinstance(x, torch.Tensor):
+            self._follow(x.device)
+            return x.detach()
+        return config.to_tensor(x, device_=self._device)
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
+
+    def result(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement result().")
+
+    def reset_state(self):
+        """Zero every state tensor in place (as Keras' base class does)."""
+        for v in self._variables:
+            v.zero_()
+
+    def __call__(self, *args, **kwargs):
+        """`update_state(...)`, then `result()`."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
+    """Keras' per-sample reduction: weights broadcast like losses', values reduced to the
+    weights' rank with `reduce_fn`, then to one value per sample (axis 0)."""
+    mask = getattr(values, "_keras_mask", None)
+    values = values.to(dtype)
+    if sample_weight is not None:
+        sample_weight = as_tensor(sample_weight, dtype, values.device)
+        sample_weight = apply_mask(sample_weight, mask, dtype, reduction="sum")
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        weight_ndim, values_ndim = sample_weight.ndim, values.ndim
+        if values_ndim > weight_ndim:
+            values = reduce_fn(values, dim=tuple(range(weight_ndim, values_ndim)))
+        values = values * sample_weight.expand(values.shape)
+        if weight_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, dim=tuple(range(1, weight_ndim)))
+    if values.ndim > 1:
+        values = reduce_fn(values, dim=tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+@register()
+class Sum(Metric):
+    """The (weighted) sum of the values seen: `[1, 3, 5, 7]` gives 16."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(self._place(values), sample_weight, torch.sum,
+                                                self._torch_dtype)
+        self.total.add_(values.sum())
+
+    def result(self):
+        return self.total.clone()  # a snapshot: the state keeps changing in place
+
+
+@register()
+class Mean(Metric):
+    """The (weighted) mean of the values seen: `total / count`, 0 before any update.
+
+    With `sample_weight`, `count` grows by the sum of the weights; without, by the number of
+    samples (values are first averaged down to one per sample).
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", name="total")
+        self.count = self.add_variable((), "zeros", name="count")
+
+    def update_state(self, values, sample_weight=None):
+        self._accumulate(self._place(values), sample_weight)
+
+    def _accumulate(self, values, sample_weight):
+        if sample_weight is None and values.ndim == 1:  # the per-batch hot path
+            self.total.add_(values.sum(dtype=self._torch_dtype))  # bool values: no cast kernel
+            self.count.add_(values.shape[0])  # a Python number: nothing is read back
+            return
+        values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean,
+                                                            self._torch_dtype)
+        self.total.add_(values.sum())
+        if sample_weight is not None:
+            self.count.add_(sample_weight.sum())
+        else:
+            self.count.add_(values.shape[0] if values.ndim else 1)
+
+    def result(self):
+        # Keras' divide_no_nan; no gradient flows here, so the cheap form is safe.
+        return torch.where(self.count == 0, 0.0, self.total / self.count)
+
+
+@register()
+class MeanMetricWrapper(Mean):
+    """The running mean of a per-sample function `fn(y_true, y_pred, **kwargs)`.
+
+    Args:
+        fn: Per-sample function, e.g. `losses.mean_squared_error`.
+        name: Optional name.
+        dtype: Optional state dtype.
+        **kwargs: Passed to `fn` on every call.
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name, dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        self._values_fn = fn  # subclasses may compute the same values as bools (no cast)
+        if isinstance(fn, losses.Loss) or getattr(fn, "__module__", None) == losses.__name__:
+            self._direction = "down"  # a loss: smaller is better (EarlyStopping mode="auto")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
+        y_pred = self._place(y_pred)
+        values = self._values_fn(as_tensor(y_true, device=y_pred.device), y_pred,
+                                 **self._fn_kwargs)
+        if mask is not None:  # the output's mask (masking layers) weights the samples
+            if sample_weight is not None:
+                sample_weight = as_tensor(sample_weight, self._torch_dtype, y_pred.device)
+            sample_weight = apply_mask(sample_weight, mask, self._torch_dtype, "sum")
+        self._accumulate(values, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "fn": _serialize(self._fn), **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        fn = config.get("fn")
+        if isinstance(fn, dict) and fn.get("class_name") == "function":
+            fn = fn["config"]
+        if isinstance(fn, str):
+            fn = FUNCTIONS.lookup(fn) if fn in FUNCTIONS else losses.LOSSES.get(fn)
+        return cls(**{**config, "fn": fn}) if "fn" in config else cls(**config)
+
+
+# ------------------------------------------------------------------ the losses as mean metrics
+class _LossMetric(MeanMetricWrapper):
+    _fn_of = None  # the per-sample loss function
+    _config_keys = ()
+
+    def __init__(self, name=None, dtype=None, **kwargs):
+        super().__init__(type(self)._fn_of, name=name, dtype=dtype, **kwargs)
+        for key in self._config_keys:
+            setattr(self, key, kwargs[key])
+        self._direction = "down"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype,
+                **{key: getattr(self, key) for key in self._config_keys}}
+
+
+@register("mse", "MSE")
+class MeanSquaredError(_LossMetric):
+    """Running mean of `losses.mean_squared_error`."""
+
+    _fn_of = staticmethod(losses.mean_squared_error)
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+
+@register("mae", "MAE")
+class MeanAbsoluteError(_LossMetric):
+    """Running mean of `losses.mean_absolute_error`."""
+
+    _fn_of = staticmethod(losses.mean_absolute_error)
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+
+@register("bce", "BCE")
+class BinaryCrossentropy(_LossMetric):
+    """Running mean of `losses.binary_crossentropy`."""
+
+    _fn_of = staticmethod(losses.binary_crossentropy)
+    _config_keys = ("from_logits", "label_smoothing")
+
+    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0):
+        super().__init__(name=name, dtype=dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+
+
+@register()
+class CategoricalCrossentropy(_LossMetric):
+    """Running mean of `losses.categorical_crossentropy`."""
+
+    _fn_of = staticmethod(losses.categorical_crossentropy)
+    _config_keys = ("from_logits", "label_smoothing", "axis")
+
+    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0, axis=-1):
+        super().__init__(name=name, dtype=dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+
+
+@register()
+class SparseCategoricalCrossentropy(_LossMetric):
+    """Running mean of `losses.sparse_categorical_crossentropy`. As in Keras, without
+    `sample_weight` the `ignore_class` entries count (as 0) in the mean; with it they don't."""
+
+    _fn_of = staticmethod(losses.sparse_categorical_crossentropy)
+    _config_keys = ("from_logits", "ignore_class", "axis")
+
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
+                 ignore_class=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, from_logits=from_logits,
+                         ignore_class=ignore_class, axis=axis)

@@ -1,0 +1,89 @@
+"""`Model`: a `Layer` that trains (`Trainer`) and holds layers; base of Sequential and
+subclassed models."""
+
+import os
+
+from kerastorch.layers.layer import Layer
+from kerastorch.trainers.trainer import Trainer
+from kerastorch.utils import summary_utils
+
+
+class Model(Trainer, Layer):
+    """Group layers into an object with training and inference features.
+
+    Subclass it: create layers in `__init__` (after `super().__init__()`), compute in
+    `call(inputs, training=None)`; or, with `Model(inputs, outputs)`, build a functional model.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        # `Model(inputs, outputs)` is a functional model; Python then runs Functional.__init__.
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from kerastorch.models.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._init_trainer()
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"Model '{self.name}' ({type(self).__name__}) has no `call`: "
+                                  "subclasses of Model must implement `call(inputs)`.")
+
+    @property
+    def layers(self) -> list:
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by unique name or by index in `layers`."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only one of `name` or `index`. Received both: "
+                             f"name={name!r}, index={index!r}")
+        if isinstance(name, int):
+            name, index = None, name
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"'{self.name}' only has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[lyr.name for lyr in layers]}.")
+
+    # ------------------------------------------------------------------ display
+    def _summary_rows(self):
+        return [(lyr.name, type(lyr).__name__, getattr(lyr, "_summary_output_shape", None),
+                 lyr.count_params() if lyr.built else None) for lyr in self.layers]
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print Keras 3's summary table: rows, output shapes, parameter counts, totals."""
+        lines = summary_utils.summary_lines(self, self._summary_rows())
+        for line in lines:
+            (print_fn or print)(line)
+
+    # ------------------------------------------------------------------ weights files
+    def save_weights(self, filepath, overwrite=True):
+        """`.pt`/`.pth`: the torch state dict (keys of the equivalent torch modules)."""
+        path = os.fspath(filepath)
+        if not overwrite and os.path.exists(path):
+            raise FileExistsError(f"'{path}' exists and overwrite=False.")
+        if path.endswith((".pt", ".pth")):
+            from kerastorch.saving import torch_format
+            torch_format.save_weights(self, path)
+            return
+        raise ValueError("save_weights writes torch state dicts: the file name must end in "
+                         f"'.pt' or '.pth' (Keras' '.weights.h5' comes in a later version). "
+                         f"Received: filepath={path!r}")
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        path = os.fspath(filepath)
+        if path.endswith((".pt", ".pth")):
+            from kerastorch.saving import torch_format
+            torch_format.load_weights(self, path)
+            return
+        raise ValueError("load_weights reads torch state dicts ('.pt'/'.pth'). "
+                         f"Received: filepath={path!r}")

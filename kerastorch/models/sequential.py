@@ -1,0 +1,150 @@
+"""`Sequential`: a plain stack of layers, each with one input and one output.
+
+Layers are registered as submodules under their Keras names, so `state_dict()` keys read
+`dense.weight`, `dense_1.bias`, ... (the plain torch `nn.Sequential` equivalent differs only in
+key names).
+"""
+
+from kerastorch.layers.input_layer import InputLayer, KerasTensor
+from kerastorch.layers.layer import Layer, standardize_shape
+from kerastorch.models.model import Model
+
+
+class Sequential(Model):
+    """`Sequential([layer, ...])` or `add()` one layer at a time.
+
+    The model is built as soon as its input shape is known (an `Input`, or `input_shape=` on
+    the first layer), otherwise on its first call.
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        self.__dict__["_stack"] = []  # plain list, not a submodule
+        self.__dict__["_input_layer"] = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build()
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or an `Input(...)` tensor / `InputLayer` to declare the input)."""
+        if isinstance(layer, KerasTensor):
+            history = layer._keras_history
+            if history is None or not isinstance(history[0], InputLayer):
+                raise ValueError("Only `Input(...)` tensors can be added to a Sequential model. "
+                                 f"Received: {layer!r}")
+            layer = history[0]
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential "
+                                 f"model. Model '{self.name}' already has layers.")
+            self.__dict__["_input_layer"] = layer
+            return
+        if not isinstance(layer, Layer):
+            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
+                             f"model. Received: {layer!r} (of type {type(layer).__name__})")
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. "
+                             f"Name '{layer.name}' is already the name of a layer in this model. "
+                             "Update the `name` argument to pass a unique name.")
+        self.add_module(layer.name, layer)
+        self._stack.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self, rebuild=True):
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise IndexError(f"There are no layers in model '{self.name}' to pop.")
+        layer = self._stack.pop()
+        del self._modules[layer.name]
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+        return layer
+
+    @property
+    def layers(self) -> list:
+        return list(self._stack)
+
+    @property
+    def input_shape(self):
+        return self._batch_input_shape
+
+    def _declared_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        if self._stack and self._stack[0]._batch_input_shape is not None:
+            return self._stack[0]._batch_input_shape
+        return None
+
+    def _maybe_build(self):
+        shape = self._declared_input_shape()
+        if shape is not None and self._stack:
+            self.build(shape)
+
+    def build(self, input_shape=None):
+        """Build every layer from `input_shape` (batch included), recording output shapes."""
+        input_shape = standardize_shape(input_shape) if input_shape is not None else \
+            self._declared_input_shape()
+        if input_shape is None:
+            raise ValueError(f"Sequential model '{self.name}' cannot be built: its input shape "
+                             "is unknown. Start it with `keras.Input(shape=...)` or call it on "
+                             "data.")
+        shape = input_shape
+        for layer in self._stack:
+            if not layer.built:
+                layer._build_shapes = shape
+                layer.build(shape)
+                layer.built = True
+            try:
+                shape = layer.compute_output_shape(shape)
+            except Exception as err:
+                raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot take "
+                                 f"inputs of shape {shape}: {err}") from err
+            layer._summary_output_shape = shape
+        self._batch_input_shape = input_shape
+        self._build_shapes = input_shape
+        self.output_shape = shape
+        dev = next(iter(self.parameters()), None)
+        if dev is not None:
+            self.to(dev.device)
+        self.built = True
+
+    def _build_from(self, inputs):
+        shape = tuple(inputs.shape)
+        self.build((None, *shape[1:]))
+        self.to(inputs.device)
+
+    def call(self, inputs, training=None, mask=None):
+        for layer in self._stack:
+            inputs = layer(inputs)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        shape = input_shape
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def get_config(self):
+        from kerastorch.utils.registry import serialize
+        layers = []
+        if self._input_layer is not None or self._batch_input_shape is not None:
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": {"batch_shape": self._batch_input_shape,
+                                      "dtype": self.dtype, "sparse": False, "ragged": False,
+                                      "name": (self._input_layer.name if self._input_layer
+                                               else "input_layer"), "optional": False},
+                           "registered_name": None})
+        for layer in self._stack:
+            entry = serialize(layer)
+            entry["module"] = "keras.layers"
+            if layer.built and isinstance(layer._build_shapes, tuple):
+                entry["build_config"] = {"input_shape": layer._build_shapes}
+            layers.append(entry)
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": Layer.get_config(self)["dtype"], "layers": layers}
+        if self._batch_input_shape is not None:
+            config["build_input_shape"] = self._batch_input_shape
+        return config

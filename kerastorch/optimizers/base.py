@@ -1,0 +1,560 @@
+"""The `Optimizer` base: Keras' constructor and per-step pipeline on a `torch.optim.Optimizer`.
+
+Keras creates an optimizer before the model has variables and builds it at the first update;
+torch wants the parameters in the constructor. So `__init__` takes only Keras hyperparameters and
+`build(params)` runs `torch.optim.Optimizer.__init__` once. After that the object is a plain torch
+optimizer (`step`, `zero_grad`, `state_dict`, `param_groups`, step hooks), with one param group
+whose `"lr"` holds the current learning rate (so torch LR schedulers can drive it too).
+
+One update, in Keras' order (`BaseOptimizer.apply` and the JAX backend's `_backend_apply_gradients`):
+unscale by `loss_scale_factor` -> gradient accumulation -> clip (`clipnorm` per variable, else
+`global_clipnorm`, else `clipvalue`) -> decoupled weight decay `w -= w * weight_decay * lr` with the
+current lr -> the subclass's `update_step` with `t = iterations + 1` -> EMA of the weights ->
+`iterations += 1`. The count and the learning rate are Python numbers, so a step never syncs.
+"""
+
+import functools
+import numbers
+import re
+import struct
+import warnings
+
+import torch
+from torch.optim import optimizer as _torch_optimizer
+
+from kerastorch.optimizers import schedules
+from kerastorch.utils.naming import to_snake_case, uniquify
+from kerastorch.utils.registry import Registry
+
+OPTIMIZERS = Registry("optimizer")
+
+_profiler_enabled = torch._C._autograd._profiler_enabled
+# torch's registries of global step hooks, mutated in place by register_optimizer_step_*_hook.
+_GLOBAL_PRE_HOOKS = _torch_optimizer._global_optimizer_pre_hooks
+_GLOBAL_POST_HOOKS = _torch_optimizer._global_optimizer_post_hooks
+
+
+@functools.lru_cache(maxsize=64)
+def f32(x: float) -> float:
+    """`x` rounded to float32: Keras casts hyperparameters such as `beta_2` to the variable dtype
+    before `1 - beta_2**t`, where the rounding matters (1 - 0.999 in float32 is off by 1.3e-5)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+class _View:
+    """The parameters of one update and their slot lists, cached per set of present grads."""
+
+    __slots__ = ("params", "slots", "decay")
+
+    def __init__(self, params, slots, decay):
+        self.params, self.slots, self.decay = params, slots, decay
+
+
+@torch.optim.Optimizer.profile_hook_step
+def _hooked_step(self, closure=None):
+    """`_step` inside torch's wrapper: profiler record, pre- and post-step hooks."""
+    return self._step(closure)
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class of kerastorch optimizers: Keras arguments, a `torch.optim.Optimizer` once built.
+
+    Args:
+        learning_rate: Float, a `schedules.LearningRateSchedule` (called with `iterations` before
+            each update), or a callable with no arguments returning a float.
+        weight_decay: Float or `None`. Decoupled: `w -= w * weight_decay * lr` before the update,
+            on every optimizer (torch's `Adam(weight_decay=)` adds `wd * w` to the gradient).
+        clipnorm: Float or `None`: clip each gradient to this L2 norm.
+        clipvalue: Float or `None`: clip gradients elementwise to `[-clipvalue, clipvalue]`.
+        global_clipnorm: Float or `None`: scale all gradients so their joint norm is at most this.
+            At most one of the three clipping arguments may be set.
+        use_ema: Whether to keep an exponential moving average of the weights.
+        ema_momentum: Float in `[0, 1]`: `average = m * average + (1 - m) * weight`.
+        ema_overwrite_frequency: Int or `None`: copy the averages into the weights every this many
+            iterations; `None` leaves that to `finalize_variable_values()`.
+        loss_scale_factor: Float or `None`: gradients are divided by it (see `scale_loss`).
+        gradient_accumulation_steps: Int >= 2 or `None`: apply the mean of this many gradients
+            once every this many calls; `iterations` counts applied updates.
+        name: String; defaults to the snake-cased class name made unique (`adam`, `adam_1`).
+
+    Example:
+
+    ```python
+    model = torch.nn.Linear(3, 2)
+    opt = kerastorch.optimizers.Adam(learning_rate=1e-3)
+    opt.build(model.parameters())
+    model(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    ```
+    """
+
+    # Groups of slot names, in Keras' variable order: the names of one group are interleaved per
+    # variable (Adam: m0, v0, m1, v1), the groups follow each other. Set by `_slot_groups()`.
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        # torch.optim.Optimizer.__init__ needs the parameters; build() calls it.
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.",
+                          stacklevel=2)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
+                             f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps and not (
+                isinstance(gradient_accumulation_steps, numbers.Integral)
+                and gradient_accumulation_steps >= 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. "
+                             f"Received: gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError("`ema_momentum` must be in the range [0, 1]. "
+                                 f"Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency is not None and not (
+                    isinstance(ema_overwrite_frequency, numbers.Integral)
+                    and ema_overwrite_frequency >= 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.name = name or uniquify(to_snake_case(type(self).__name__))
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._iterations = 0
+        self._hyper = {"lr": 0.0}  # becomes param_groups[0] at build
+        self._schedule = None
+        self._wd_exclude_ids, self._wd_exclude_pattern = set(), None
+        self.learning_rate = learning_rate
+
+    # ------------------------------------------------------------------ learning rate, iterations
+    @property
+    def iterations(self) -> int:
+        """Updates applied so far (Keras divides by `gradient_accumulation_steps`)."""
+        steps = self.gradient_accumulation_steps
+        return self._iterations // steps if steps else self._iterations
+
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate; a schedule is evaluated at the current iteration count."""
+        return self._current_lr() if self._schedule is not None else self._hyper["lr"]
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            self._schedule = value
+            self._current_lr()
+            return
+        if isinstance(self._schedule, schedules.LearningRateSchedule):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as "
+                            "its `learning_rate` constructor argument, hence its learning rate "
+                            "is not settable. If you need the learning rate to be settable, you "
+                            "should instantiate the optimizer with a float `learning_rate`. "
+                            f"Received: learning_rate={value!r}")
+        try:
+            if isinstance(value, (str, bytes, bool)):
+                raise TypeError
+            lr = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("Argument `learning_rate` should be float, or an instance of "
+                             "LearningRateSchedule, or a callable (that takes in the current "
+                             "iteration value and returns the corresponding learning rate value). "
+                             f"Received: learning_rate={value!r}") from None
+        self._schedule = None
+        self._hyper["lr"] = lr
+
+    def _current_lr(self) -> float:
+        schedule = self._schedule
+        if schedule is None:
+            return self._hyper["lr"]
+        # Keras evaluates schedules at the raw counter, before it is incremented.
+        if isinstance(schedule, schedules.LearningRateSchedule):
+            lr = float(schedule(self._iterations))
+        else:
+            lr = float(schedule())
+        self._hyper["lr"] = lr  # keeps param_groups[0]["lr"] current for logging and callbacks
+        return lr
+
+    # ------------------------------------------------------------------ building
+    def _slot_groups(self) -> list[tuple[str, ...]]:
+        """Subclasses: the per-parameter state tensors, grouped as Keras orders its variables."""
+        return []
+
+    def _all_slot_groups(self) -> list[tuple[str, ...]]:
+        groups = [("average",)] if self.use_ema else []
+        if self.gradient_accumulation_steps:
+            groups.append(("gradient_accumulator",))
+        return groups + self._slot_groups()
+
+    def build(self, params) -> None:
+        """Become a torch optimizer over `params` (tensors, or `(name, tensor)` pairs such as
+        `model.named_parameters()`; names are used by `exclude_from_weight_decay`).
+
+        Building again with the same parameters does nothing; with others it raises.
+        """
+        items = list(params)
+        if items and isinstance(items[0], tuple):
+            names = [n for n, _ in items]
+            items = [p for _, p in items]
+        else:
+            names = [getattr(p, "path", None) or getattr(p, "name", None) for p in items]
+        if self.built:
+            if len(items) == len(self._params) and all(
+                    a is b for a, b in zip(items, self._params)):
+                return
+            raise ValueError(f"Optimizer '{self.name}' is already built on "
+                             f"{len(self._params)} other parameters; create a new optimizer "
+                             f"for a different model. Received: {len(items)} parameters")
+        if not items:
+            raise ValueError(f"Optimizer '{self.name}' got an empty parameter list.")
+        for p in items:
+            if not isinstance(p, torch.Tensor):
+                raise TypeError("`build` expects an iterable of torch tensors (Keras has a single "
+                                "parameter group, so torch-style group dicts are not "
+                                f"supported). Received an element: {p!r}")
+        super().__init__(items, {"lr": self._hyper["lr"]})
+        self._names = names
+        self.built = True
+        self._refresh()
+
+    def add_param_group(self, param_group) -> None:
+        if self.built:
+            raise NotImplementedError("kerastorch optimizers keep one parameter group (Keras uses "
+                                      "one learning rate for all variables); build a new "
+                                      "optimizer over all parameters instead.")
+        super().add_param_group(param_group)
+
+    def _refresh(self) -> None:
+        """(Re)derive the cached lists from `param_groups` and `state` (after build or load)."""
+        self._hyper = self.param_groups[0]
+        self._params = self._hyper["params"]
+        self._slot_names = [n for group in self._all_slot_groups() for n in group]
+        for p in self._params:
+            state = self.state[p]
+            for n in self._slot_names:
+                if n not in state:
+                    state[n] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        self._slots = {n: [self.state[p][n] for p in self._params] for n in self._slot_names}
+        self._index = {id(p): i for i, p in enumerate(self._params)}
+        pattern = self._wd_exclude_pattern
+        self._decays = [id(p) not in self._wd_exclude_ids
+                        and not (pattern and name and pattern.search(name))
+                        for p, name in zip(self._params, self._names)]
+        self._views = {}
+        self._full = self._view(tuple(range(len(self._params))))
+
+    def _view(self, keep: tuple) -> _View:
+        view = self._views.get(keep)
+        if view is None:
+            if len(self._views) > 64:  # grads present on ever-changing subsets: don't hoard
+                self._views = {tuple(range(len(self._params))): self._full}
+            params = [self._params[i] for i in keep]
+            slots = {n: [s[i] for i in keep] for n, s in self._slots.items()}
+            decay = [self._params[i] for i in keep if self._decays[i]]
+            view = self._views[keep] = _View(params, slots, decay)
+        return view
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Exclude parameters (by identity, or whose name contains one of `var_names`) from
+        weight decay. Names exist only when `build` got `(name, tensor)` pairs, and they are
+        torch's (`0.weight`, `0.bias`), not Keras' (`kernel`, `bias`). Call before `build`."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
+                             "optimizer is built.")
+        self._wd_exclude_ids = {id(v) for v in var_list or ()}
+        self._wd_exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    # ------------------------------------------------------------------ updating
+    def step(self, closure=None):
+        """One update from `p.grad` (torch semantics); parameters whose grad is `None` are
+        skipped, and a step where every grad is `None` does nothing."""
+        # torch wraps `step` in a profiler record and hook loop costing ~10 us a call, more than
+        # a whole SGD update of a small MLP; pay for it only when hooks or a profiler are on.
+        if (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
+                or _GLOBAL_PRE_HOOKS or _GLOBAL_POST_HOOKS or _profiler_enabled()):
+            return _hooked_step(self, closure)
+        return self._step(closure)
+
+    def _step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        grads = [p.grad for p in self._params]
+        # Not `None in grads`: that calls Tensor.__eq__(None), ~6 us per tensor.
+        for g in grads:
+            if g is None:
+                keep = tuple(i for i, g in enumerate(grads) if g is not None)
+                if keep:
+                    self._update(self._view(keep), [grads[i] for i in keep])
+                return loss
+        self._update(self._full, grads)
+        return loss
+
+    def _patch_step_function(self) -> None:
+        # Called by torch's __init__/__setstate__ to wrap `type(self).step`; `step` does it.
+        self._zero_grad_profile_name = f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"
+
+    def __getattr__(self, name):
+        # Before build torch's attributes do not exist yet: say so (still an AttributeError, so
+        # that hasattr() keeps working).
+        if name in ("param_groups", "state", "defaults", "_params", "_optimizer_step_pre_hooks"):
+            raise AttributeError(f"Optimizer '{self.__dict__.get('name')}' is not built: call "
+                               f"`optimizer.build(model.parameters())` before using `{name}`.")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def apply(self, grads, trainable_variables=None) -> None:
+        """Keras' update: set each variable's `.grad` and update exactly those variables.
+
+        Args:
+            grads: List of gradient tensors (or arrays); `None` entries are skipped.
+            trainable_variables: The matching parameters; builds the optimizer on first use.
+                Omitted: the parameters the optimizer was built with, in order.
+        """
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must "
+                                 "already be built on a list of variables. Call "
+                                 "`optimizer.build(trainable_variables)` first.")
+            variables = self._params
+        else:
+            variables = list(trainable_variables)
+            if not self.built:
+                self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Expected one gradient per variable ({len(variables)}). "
+                             f"Received: {len(grads)} gradients")
+        keep, present = [], []
+        for v, g in zip(variables, grads):
+            i = self._index.get(id(v))
+            if i is None:
+                raise ValueError(f"Unknown variable of shape {tuple(v.shape)}: optimizer "
+                                 f"'{self.name}' was built on other parameters.")
+            if g is not None:
+                g = torch.as_tensor(g, dtype=v.dtype, device=v.device).detach()
+                v.grad = g
+                keep.append(i)
+                present.append(g)
+        if not present:
+            raise ValueError("No gradients provided for any variable.")
+        self._update(self._view(tuple(keep)), present)
+
+    def apply_gradients(self, grads_and_vars) -> int:
+        """`apply` for a list of `(grad, variable)` pairs; returns `iterations` like tf.keras."""
+        grads, variables = zip(*grads_and_vars)
+        self.apply(list(grads), list(variables))
+        return self.iterations
+
+    def _update(self, view: _View, grads: list) -> None:
+        prev = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+        try:
+            it = self._iterations
+            lr = self._current_lr() if self._schedule is not None else self._hyper["lr"]
+            if self.loss_scale_factor is not None:
+                grads = torch._foreach_div(grads, self.loss_scale_factor)
+            steps = self.gradient_accumulation_steps
+            if steps:
+                t = it // steps + 1
+                acc = view.slots["gradient_accumulator"]
+                if (it + 1) % steps:
+                    torch._foreach_add_(acc, grads)
+                    grads = None
+                else:  # the mean of the accumulated grads and this one; reset the accumulators
+                    grads = torch._foreach_add(grads, acc)
+                    torch._foreach_div_(grads, steps)
+                    torch._foreach_zero_(acc)
+            else:
+                t = it + 1
+            if grads is not None:
+                grads = self._clip(grads)
+                if self.weight_decay and view.decay:
+                    # Keras `w - w * wd * lr`. Not `w *= 1 - wd * lr` (Keras' torch backend):
+                    # float32 rounds 1 - 4e-6 by up to 0.75% of the decay.
+                    torch._foreach_add_(view.decay, view.decay, alpha=-self.weight_decay * lr)
+                self.update_step(view.params, grads, view.slots, lr, t)
+            if self.use_ema:
+                self._update_ema(t - 1)
+            self._iterations = it + 1
+        finally:
+            torch._C._set_grad_enabled(prev)
+
+    def _clip(self, grads: list) -> list:
+        if self.clipnorm and self.clipnorm > 0:  # g * c / max(||g||, c), per variable
+            norms = torch._foreach_clamp_min(torch._foreach_norm(grads), self.clipnorm)
+            clipped = torch._foreach_mul(grads, self.clipnorm)
+            torch._foreach_div_(clipped, norms)
+            return clipped
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            c = self.global_clipnorm
+            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            # Keras: c * min(1/norm, 1/c), plus (norm - norm) so that inf/NaN norms give NaN.
+            scale = torch.clamp_max(norm.reciprocal(), 1.0 / c).mul_(c).add_(norm - norm)
+            return torch._foreach_mul(grads, scale)
+        if self.clipvalue and self.clipvalue > 0:
+            clipped = torch._foreach_clamp_min(grads, -self.clipvalue)
+            torch._foreach_clamp_max_(clipped, self.clipvalue)
+            return clipped
+        return grads
+
+    def _update_ema(self, iterations: int) -> None:
+        # Keras uses momentum 0 at iteration 0, so the average starts at the weights.
+        momentum = self.ema_momentum if iterations != 0 else 0.0
+        averages = self._slots["average"]
+        torch._foreach_mul_(averages, momentum)
+        torch._foreach_add_(averages, self._params, alpha=1.0 - momentum)
+        freq = self.ema_overwrite_frequency
+        if freq and (iterations + 1) % freq == 0:
+            torch._foreach_copy_(self._params, averages)
+
+    def update_step(self, params: list, grads: list, slots: dict, lr: float, t: int) -> None:
+        """Subclasses: apply the update rule to all `params` at once with `torch._foreach_*`.
+
+        Args:
+            params: Parameters to update (those with a gradient this step).
+            grads: Their gradients, after unscaling and clipping.
+            slots: Slot name -> list of state tensors aligned with `params`.
+            lr: The learning rate for this step (float).
+            t: The 1-based update count (Keras `iterations + 1`).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement `update_step`.")
+
+    def finalize_variable_values(self, var_list=None) -> None:
+        """With `use_ema`, copy the moving averages into the weights (Keras does this after fit)."""
+        if self.use_ema and self.built:
+            with torch.no_grad():
+                torch._foreach_copy_(list(var_list or self._params), self._slots["average"])
+
+    def scale_loss(self, loss):
+        """Multiply the loss by `loss_scale_factor` before backward (the step divides it out)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """torch's `zero_grad`, minus its profiler record and per-call grouping."""
+        if not self.built:
+            return
+        if set_to_none:
+            for p in self._params:
+                p.grad = None
+            return
+        grads = [p.grad for p in self._params if p.grad is not None]
+        for g in grads:
+            if g.grad_fn is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+        if grads:
+            torch._foreach_zero_(grads)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def variables(self) -> list:
+        """Keras' optimizer variables in Keras' order: iterations, learning_rate (unless it is a
+        schedule), then the slots. Slots are in torch layout (a Dense slot is `(out, in)`)."""
+        out = [torch.tensor(self._iterations)]
+        if self._schedule is None:
+            out.append(torch.tensor(self._hyper["lr"], dtype=torch.float32))
+        if self.built:
+            for group in self._all_slot_groups():
+                out.extend(self._slots[n][i] for i in range(len(self._params)) for n in group)
+        return out
+
+    def set_weights(self, weights) -> None:
+        """Assign values in the order of `variables` (numpy arrays or tensors)."""
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet "
+                             "been built. Call `optimizer.build(params)` first.")
+        weights = list(weights)
+        variables = self.variables
+        if len(weights) != len(variables):
+            raise ValueError(f"Optimizer '{self.name}' has {len(variables)} variables. "
+                             f"Received: {len(weights)} weights")
+        self._iterations = int(weights[0])
+        start = 1 if self._schedule is not None else 2
+        if start == 2:
+            self._hyper["lr"] = float(weights[1])
+        with torch.no_grad():
+            for var, w in zip(variables[start:], weights[start:]):
+                w = torch.as_tensor(w)
+                if tuple(w.shape) != tuple(var.shape):
+                    raise ValueError(f"Optimizer variable has shape {tuple(var.shape)}. "
+                                     f"Received: a weight of shape {tuple(w.shape)}")
+                var.copy_(w)
+
+    def state_dict(self) -> dict:
+        """torch's state dict plus the Keras iteration count under `"iterations"`."""
+        if not self.built:
+            raise RuntimeError(f"Optimizer '{self.name}' is not built; it has no state yet.")
+        out = super().state_dict()
+        out["iterations"] = self._iterations
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if not self.built:
+            raise RuntimeError(f"Optimizer '{self.name}' is not built: call "
+                               "`optimizer.build(params)` before `load_state_dict()`.")
+        state_dict = dict(state_dict)
+        iterations = state_dict.pop("iterations", None)
+        super().load_state_dict(state_dict)
+        if iterations is not None:
+            self._iterations = int(iterations)
+        self._refresh()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_views", "_full")}
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("built"):
+            super().__setstate__(state)
+            self._refresh()
+        else:
+            self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lr = self._schedule if self._schedule is not None else self._hyper["lr"]
+        return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r}, built={self.built})"
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        """Keras' keys; subclasses add their hyperparameters."""
+        schedule = self._schedule
+        if schedule is None:
+            lr = self._hyper["lr"]
+        elif isinstance(schedule, schedules.LearningRateSchedule):
+            lr = schedules.serialize(schedule)
+        else:
+            lr = schedule  # a plain callable: not serializable, as in Keras without registration
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        config = dict(config)
+        for key in ("jit_compile", "is_legacy_optimizer"):  # tf.keras 2.11+ configs carry these
+            config.pop(key, None)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)

@@ -1,0 +1,1 @@
+"""Saving and loading: torch state dicts now; Keras' `.keras`/`.h5` formats later."""

@@ -1,0 +1,62 @@
+"""Torch state-dict files (`.pt`/`.pth`): written atomically, read with `weights_only=True`."""
+
+import os
+import tempfile
+
+import torch
+
+
+def atomic_save(obj, path) -> None:
+    """`torch.save` to a temporary file in the same folder, then rename over `path`, so an
+    interrupted save never leaves a half-written file where a good one was."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Cannot save to '{path}': the folder '{folder}' does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_state_dict_file(path) -> dict:
+    """Read a state dict without running code from the file (`weights_only=True`)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No weights file at '{path}'.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle payloads, truncation, foreign formats
+        raise ValueError(f"Could not read '{path}' as a torch state dict with "
+                         f"weights_only=True: {err}") from err
+    if not isinstance(state, dict):
+        raise ValueError(f"'{path}' holds a {type(state).__name__}, not a state dict.")
+    return state
+
+
+def save_weights(model, path) -> None:
+    atomic_save(model.state_dict(), path)
+
+
+def load_weights(model, path) -> None:
+    state = load_state_dict_file(path)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        hint = "" if own else " The model has no weights yet: build it (call it on data) first."
+        raise ValueError(f"'{path}' does not fit model '{model.name}': missing keys {missing}, "
+                         f"unexpected keys {unexpected}.{hint}")
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(own[key].shape):
+            raise ValueError(f"'{path}' does not fit model '{model.name}': '{key}' has shape "
+                             f"{tuple(value.shape)} in the file and {tuple(own[key].shape)} in "
+                             "the model.")
+    model.load_state_dict(state)

@@ -1,0 +1,176 @@
+"""What `compile(loss=..., metrics=...)` turns into: `CompileLoss` and `CompileMetrics`.
+
+Strings are resolved at `compile` (an unknown name fails there, listing close matches), except
+`"accuracy"`/`"acc"`, whose kind Keras picks from the shapes of the first batch.
+"""
+
+import torch
+
+from kerastorch import losses as losses_mod
+from kerastorch import metrics as metrics_mod
+
+_SHAPE_DEPENDENT = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def _output_names(model):
+    return list(getattr(model, "output_names", None) or [])
+
+
+class CompileLoss:
+    """The loss of a compiled model: one loss per output, weighted by `loss_weights`.
+
+    Returns the total; per-output values are kept (detached) for `History` when the model has
+    several outputs (`dense_1_loss`, ...).
+    """
+
+    def __init__(self, loss, loss_weights=None, output_names=None):
+        self.output_names = list(output_names or [])
+        self.structure = loss
+        if isinstance(loss, dict):
+            self.losses = {k: self._resolve(v) for k, v in loss.items()}
+        elif isinstance(loss, (list, tuple)):
+            self.losses = [self._resolve(v) for v in loss]
+        else:
+            self.losses = self._resolve(loss)
+        self.loss_weights = loss_weights
+        self.per_output = None
+
+    @staticmethod
+    def _resolve(identifier):
+        if identifier is None:
+            return None
+        obj = losses_mod.get(identifier)
+        if isinstance(obj, losses_mod.Loss):
+            return obj
+        if not callable(obj):
+            raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+        name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", "loss")
+        return losses_mod.LossFunctionWrapper(obj, name=name)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not isinstance(self.losses, (list, dict)):
+            if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1:
+                y_pred = y_pred[0]
+            if isinstance(y_true, (list, tuple)) and len(y_true) == 1:
+                y_true = y_true[0]
+            if isinstance(y_pred, (list, tuple, dict)):
+                raise ValueError("The model has several outputs: pass `loss` as a list or dict "
+                                 "with one loss per output.")
+            return self.losses(y_true, y_pred, sample_weight)
+        return self._multi(y_true, y_pred, sample_weight)
+
+    def _multi(self, y_true, y_pred, sample_weight):
+        names = self.output_names
+        keys = list(self.losses) if isinstance(self.losses, dict) else list(range(len(
+            self.losses)))
+        total, parts = 0.0, {}
+        for i, key in enumerate(keys):
+            fn = self.losses[key]
+            if fn is None:
+                continue
+            idx = names.index(key) if isinstance(key, str) and key in names else i
+            yt = y_true[key] if isinstance(y_true, dict) else y_true[idx]
+            yp = y_pred[key] if isinstance(y_pred, dict) else y_pred[idx]
+            sw = sample_weight[key] if isinstance(sample_weight, dict) else (
+                sample_weight[idx] if isinstance(sample_weight, (list, tuple)) else
+                sample_weight)
+            value = fn(yt, yp, sw)
+            w = self.loss_weights
+            if isinstance(w, dict):
+                value = value * w.get(key, 1.0)
+            elif isinstance(w, (list, tuple)):
+                value = value * w[i]
+            name = key if isinstance(key, str) else (names[i] if i < len(names) else f"output_{i}")
+            parts[f"{name}_loss"] = value.detach()
+            total = total + value
+        self.per_output = parts
+        return total
+
+
+class CompileMetrics:
+    """`compile(metrics=..., weighted_metrics=...)`; metric objects are made on first update."""
+
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=None):
+        self.output_names = list(output_names or [])
+        self._spec = metrics
+        self._weighted_spec = weighted_metrics
+        for identifier in _flat_identifiers(metrics) + _flat_identifiers(weighted_metrics):
+            if isinstance(identifier, str) and identifier not in _SHAPE_DEPENDENT:
+                metrics_mod.get(identifier)  # fail at compile on unknown names
+        self.metrics = []  # flat list of (metric, output_index_or_key, weighted)
+        self.built = False
+
+    def build(self, y_true, y_pred):
+        entries = []
+        multi = isinstance(y_pred, (list, tuple, dict)) and not (
+            isinstance(y_pred, (list, tuple)) and len(y_pred) == 1)
+        for spec, weighted in ((self._spec, False), (self._weighted_spec, True)):
+            if spec is None:
+                continue
+            if not multi:
+                yt = y_true[0] if isinstance(y_true, (list, tuple)) else y_true
+                yp = y_pred[0] if isinstance(y_pred, (list, tuple)) else y_pred
+                for ident in (spec if isinstance(spec, (list, tuple)) else [spec]):
+                    entries.append((self._make(ident, yt, yp, weighted), None, weighted))
+                continue
+            per_output = spec if isinstance(spec, dict) else (
+                dict(enumerate(spec)) if spec and isinstance(spec[0], (list, tuple, dict))
+                else {i: spec for i in range(len(y_pred))})
+            for key, idents in per_output.items():
+                if idents is None:
+                    continue
+                idx = self.output_names.index(key) if isinstance(key, str) else key
+                yt = y_true[key] if isinstance(y_true, dict) else y_true[idx]
+                yp = y_pred[key] if isinstance(y_pred, dict) else y_pred[idx]
+                out_name = key if isinstance(key, str) else self.output_names[idx]
+                for ident in (idents if isinstance(idents, (list, tuple)) else [idents]):
+                    m = self._make(ident, yt, yp, weighted)
+                    m.name = f"{out_name}_{m.name}"
+                    entries.append((m, key, weighted))
+        self.metrics = entries
+        self.built = True
+
+    @staticmethod
+    def _make(identifier, y_true, y_pred, weighted):
+        if isinstance(identifier, str) and identifier in _SHAPE_DEPENDENT:
+            return metrics_mod.resolve_accuracy(identifier, y_true, y_pred) \
+                if identifier in ("accuracy", "acc") else \
+                metrics_mod.resolve_crossentropy(identifier, y_true, y_pred)
+        m = metrics_mod.get(identifier)
+        if isinstance(m, metrics_mod.Metric):
+            if isinstance(identifier, str):
+                m.name = identifier
+            return m
+        name = identifier if isinstance(identifier, str) else m.__name__
+        return metrics_mod.MeanMetricWrapper(m, name=name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        for metric, key, weighted in self.metrics:
+            if key is None:
+                yt = y_true[0] if isinstance(y_true, (list, tuple)) else y_true
+                yp = y_pred[0] if isinstance(y_pred, (list, tuple)) else y_pred
+            else:
+                yt, yp = y_true[key], y_pred[key]
+            sw = sample_weight if weighted else None
+            if isinstance(sw, (list, tuple, dict)):
+                sw = sw[key if key is not None else 0]
+            metric.update_state(yt, yp, sw)
+
+    def reset_state(self):
+        for metric, _, _ in self.metrics:
+            metric.reset_state()
+
+    def results(self) -> dict[str, torch.Tensor]:
+        return {metric.name: metric.result() for metric, _, _ in self.metrics}
+
+
+def _flat_identifiers(spec) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [i for v in spec.values() for i in _flat_identifiers(v)]
+    if isinstance(spec, (list, tuple)):
+        return [i for v in spec for i in _flat_identifiers(v)]
+    return [spec]
