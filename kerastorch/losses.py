@@ -81,8 +81,8 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if mask is None:
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
-        total = torch.tensor(float(mask.numel()), dtype=dtype, device=mask.device)
         valid = mask.sum(dtype=dtype)
+        total = torch.full_like(valid, mask.numel())  # a fill kernel, not a host-to-device copy
         float_mask = torch.where(mask.bool(), divide_no_nan(total, valid), 0.0).to(dtype)
     else:
         float_mask = mask.to(dtype)

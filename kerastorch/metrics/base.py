@@ -207,6 +207,13 @@ class Mean(Metric):
             self.total.add_(values.sum(dtype=self._torch_dtype))  # bool values: no cast kernel
             self.count.add_(values.shape[0])  # a Python number: nothing is read back
             return
+        if isinstance(sample_weight, (int, float)) and getattr(values, "_keras_mask", None) is None:
+            # A Python weight (e.g. the batch size when tracking the loss): Keras averages the
+            # values down to one and weights it; no weight tensor is built or uploaded.
+            values = values.to(self._torch_dtype)
+            self.total.add_(values if values.ndim == 0 else values.mean(), alpha=sample_weight)
+            self.count.add_(sample_weight)
+            return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean,
                                                             self._torch_dtype)
         self.total.add_(values.sum())

@@ -30,7 +30,7 @@ def get(identifier):
 
 
 def serialize(optimizer) -> dict:
-    """`{"module": "keras.optimizers", "class_name": ..., "config": ..., "registered_name": None}`."""
+    """Keras' form: `{"module": "keras.optimizers", "class_name", "config", "registered_name"}`."""
     return _registry.serialize(optimizer)
 
 

@@ -6,17 +6,15 @@ torch wants the parameters in the constructor. So `__init__` takes only Keras hy
 optimizer (`step`, `zero_grad`, `state_dict`, `param_groups`, step hooks), with one param group
 whose `"lr"` holds the current learning rate (so torch LR schedulers can drive it too).
 
-One update, in Keras' order (`BaseOptimizer.apply` and the JAX backend's `_backend_apply_gradients`):
+One update, in Keras' order (`BaseOptimizer.apply`, the JAX backend's `_backend_apply_gradients`):
 unscale by `loss_scale_factor` -> gradient accumulation -> clip (`clipnorm` per variable, else
 `global_clipnorm`, else `clipvalue`) -> decoupled weight decay `w -= w * weight_decay * lr` with the
 current lr -> the subclass's `update_step` with `t = iterations + 1` -> EMA of the weights ->
 `iterations += 1`. The count and the learning rate are Python numbers, so a step never syncs.
 """
 
-import functools
 import numbers
 import re
-import struct
 import warnings
 
 import torch
@@ -32,13 +30,6 @@ _profiler_enabled = torch._C._autograd._profiler_enabled
 # torch's registries of global step hooks, mutated in place by register_optimizer_step_*_hook.
 _GLOBAL_PRE_HOOKS = _torch_optimizer._global_optimizer_pre_hooks
 _GLOBAL_POST_HOOKS = _torch_optimizer._global_optimizer_post_hooks
-
-
-@functools.lru_cache(maxsize=64)
-def f32(x: float) -> float:
-    """`x` rounded to float32: Keras casts hyperparameters such as `beta_2` to the variable dtype
-    before `1 - beta_2**t`, where the rounding matters (1 - 0.999 in float32 is off by 1.3e-5)."""
-    return struct.unpack("f", struct.pack("f", x))[0]
 
 
 class _View:
@@ -87,9 +78,6 @@ class Optimizer(torch.optim.Optimizer):
     opt.step()
     ```
     """
-
-    # Groups of slot names, in Keras' variable order: the names of one group are interleaved per
-    # variable (Adam: m0, v0, m1, v1), the groups follow each other. Set by `_slot_groups()`.
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
@@ -155,19 +143,16 @@ class Optimizer(torch.optim.Optimizer):
             self._current_lr()
             return
         if isinstance(self._schedule, schedules.LearningRateSchedule):
-            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as "
-                            "its `learning_rate` constructor argument, hence its learning rate "
-                            "is not settable. If you need the learning rate to be settable, you "
-                            "should instantiate the optimizer with a float `learning_rate`. "
-                            f"Received: learning_rate={value!r}")
+            raise TypeError("The learning rate of an optimizer created with a "
+                            "`LearningRateSchedule` is not settable; create it with a float "
+                            f"`learning_rate` instead. Received: learning_rate={value!r}")
         try:
             if isinstance(value, (str, bytes, bool)):
                 raise TypeError
             lr = float(value)
         except (TypeError, ValueError):
-            raise ValueError("Argument `learning_rate` should be float, or an instance of "
-                             "LearningRateSchedule, or a callable (that takes in the current "
-                             "iteration value and returns the corresponding learning rate value). "
+            raise ValueError("Argument `learning_rate` should be a float, a "
+                             "LearningRateSchedule or a callable returning a float. "
                              f"Received: learning_rate={value!r}") from None
         self._schedule = None
         self._hyper["lr"] = lr
@@ -277,6 +262,9 @@ class Optimizer(torch.optim.Optimizer):
     def step(self, closure=None):
         """One update from `p.grad` (torch semantics); parameters whose grad is `None` are
         skipped, and a step where every grad is `None` does nothing."""
+        if not self.built:
+            raise RuntimeError(f"Optimizer '{self.name}' is not built: call "
+                               "`optimizer.build(model.parameters())` before `step()`.")
         # torch wraps `step` in a profiler record and hook loop costing ~10 us a call, more than
         # a whole SGD update of a small MLP; pay for it only when hooks or a profiler are on.
         if (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
@@ -303,14 +291,6 @@ class Optimizer(torch.optim.Optimizer):
     def _patch_step_function(self) -> None:
         # Called by torch's __init__/__setstate__ to wrap `type(self).step`; `step` does it.
         self._zero_grad_profile_name = f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"
-
-    def __getattr__(self, name):
-        # Before build torch's attributes do not exist yet: say so (still an AttributeError, so
-        # that hasattr() keeps working).
-        if name in ("param_groups", "state", "defaults", "_params", "_optimizer_step_pre_hooks"):
-            raise AttributeError(f"Optimizer '{self.__dict__.get('name')}' is not built: call "
-                               f"`optimizer.build(model.parameters())` before using `{name}`.")
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def apply(self, grads, trainable_variables=None) -> None:
         """Keras' update: set each variable's `.grad` and update exactly those variables.
@@ -524,7 +504,7 @@ class Optimizer(torch.optim.Optimizer):
 
     def __repr__(self) -> str:
         lr = self._schedule if self._schedule is not None else self._hyper["lr"]
-        return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r}, built={self.built})"
+        return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r})"
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
@@ -536,19 +516,10 @@ class Optimizer(torch.optim.Optimizer):
             lr = schedules.serialize(schedule)
         else:
             lr = schedule  # a plain callable: not serializable, as in Keras without registration
-        return {
-            "name": self.name,
-            "learning_rate": lr,
-            "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm,
-            "global_clipnorm": self.global_clipnorm,
-            "clipvalue": self.clipvalue,
-            "use_ema": self.use_ema,
-            "ema_momentum": self.ema_momentum,
-            "ema_overwrite_frequency": self.ema_overwrite_frequency,
-            "loss_scale_factor": self.loss_scale_factor,
-            "gradient_accumulation_steps": self.gradient_accumulation_steps,
-        }
+        keys = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
+                "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                "gradient_accumulation_steps")
+        return {"name": self.name, "learning_rate": lr, **{k: getattr(self, k) for k in keys}}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):

@@ -48,6 +48,8 @@ def save_weights(model, path) -> None:
 def load_weights(model, path) -> None:
     state = load_state_dict_file(path)
     own = model.state_dict()
+    if set(own) != set(state):
+        state = _match_by_order(own, state)
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
@@ -60,3 +62,13 @@ def load_weights(model, path) -> None:
                              f"{tuple(value.shape)} in the file and {tuple(own[key].shape)} in "
                              "the model.")
     model.load_state_dict(state)
+
+
+def _match_by_order(own: dict, state: dict) -> dict:
+    """Same architecture, other layer names (auto-numbering differs between models): pair keys
+    in order when every tensor's in-layer name and shape agree; else return `state` as is."""
+    def signature(d):
+        return [(k.split(".", 1)[-1], tuple(v.shape)) for k, v in d.items()]
+    if len(own) != len(state) or signature(own) != signature(state):
+        return state
+    return {mine: value for mine, value in zip(own, state.values())}

@@ -169,7 +169,7 @@ def test_functions(keras3, rng, fn, kwargs):
     _close(getattr(losses, fn)(torch.from_numpy(y_true), torch.from_numpy(y_pred), **kwargs), ref)
 
 
-def test_sparse_function_and_hand_value(keras3, rng):
+def test_sparse_function(keras3, rng):
     y_pred = _probs(rng, (6, 4))
     y_true = rng.integers(0, 4, size=6)
     ref = keras3.losses.sparse_categorical_crossentropy(y_true, y_pred)
@@ -259,6 +259,18 @@ def test_reduction_metrics(keras3, rng, name, weights):
         ours.update_state(torch.from_numpy(values),
                           sample_weight=None if sw is None else torch.from_numpy(sw))
     _close(ours.result(), ref.result())
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (4, 3)])
+def test_mean_with_python_weight(keras3, rng, shape):
+    # how a trainer tracks the loss: mean.update_state(batch_loss, sample_weight=batch_size)
+    ref, ours = keras3.metrics.Mean(), metrics.Mean()
+    for batch_size in (32, 32, 7):
+        values = rng.normal(size=shape).astype("float32")
+        ref.update_state(values, sample_weight=batch_size)
+        ours.update_state(torch.from_numpy(values), sample_weight=batch_size)
+    _close(ours.result(), ref.result())
+    _close(ours.count, ref.count)
 
 
 def test_mean_metric_wrapper(keras3, rng):
