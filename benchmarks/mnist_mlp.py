@@ -32,8 +32,9 @@ def load_data(n=10000):
     here = os.path.dirname(os.path.abspath(__file__))
     folder = os.path.join(here, "..", "..", "shared", "data", "mnist")
     try:
-        from kerastorch.datasets import mnist
-        x, y = mnist.read_idx_pair(folder, "t10k")
+        from kerastorch.datasets._cache import read_idx
+        x = read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"))
+        y = read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))
         x = x.reshape(-1, 784).astype("float32") / 255.0
     except Exception:  # no local MNIST: same shapes, random values
         rng = np.random.default_rng(0)
@@ -179,10 +180,10 @@ def main():
           f"{'kt/floor':>10}{'keras/floor':>13}")
     for name, med in rows:
         kr = med.get("keras")
-        print(f"{name:<16}{med['floor']:>10.4f}{med['kerastorch']:>14.4f}"
-              f"{(f'{kr:.4f}' if kr else '-'):>10}{med['kerastorch'] / med['floor']:>10.3f}"
-              f"{(f'{kr / med['floor']:.3f}' if kr else '-'):>13}")
-
+        keras_s = f"{kr:.4f}" if kr else "-"
+        keras_ratio = f"{kr / med['floor']:.3f}" if kr else "-"
+        print(f"{name:<16}{med['floor']:>10.4f}{med['kerastorch']:>14.4f}{keras_s:>10}"
+              f"{med['kerastorch'] / med['floor']:>10.3f}{keras_ratio:>13}")
 
 if __name__ == "__main__":
     main()

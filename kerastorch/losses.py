@@ -469,15 +469,23 @@ def deserialize_from(registry, config, custom_objects=None):
     return found() if isinstance(config, str) else found.from_config(config.get("config") or {})
 
 
-def resolve_crossentropy(name, y_true, y_pred):
-    """Keras' rule for `loss="crossentropy"`/`"ce"`: the binary, sparse or categorical function,
-    chosen from the shapes of `y_true` and `y_pred` (tensors or shape tuples)."""
-    if str(name).lower() not in ("crossentropy", "ce"):
-        raise ValueError(f"Expected 'crossentropy' or 'ce'. Received: name={name!r}")
+def target_kind(y_true, y_pred):
+    """Keras' shape rule behind `"accuracy"` and `"crossentropy"`: `"binary"` when `y_pred`'s
+    last dim is 1; `"sparse"` when `y_true` has lower rank, or last dim 1 against `y_pred`'s
+    larger one; else `"categorical"`. Takes tensors, arrays or shape tuples."""
     t_shape = tuple(getattr(y_true, "shape", y_true))
     p_shape = tuple(getattr(y_pred, "shape", y_pred))
     if p_shape[-1] == 1:
-        return binary_crossentropy
+        return "binary"
     if len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1):
-        return sparse_categorical_crossentropy
-    return categorical_crossentropy
+        return "sparse"
+    return "categorical"
+
+
+def resolve_crossentropy(name, y_true, y_pred):
+    """Keras' rule for `loss="crossentropy"`/`"ce"` (any case): the binary, sparse or
+    categorical crossentropy function, chosen by `target_kind`."""
+    if str(name).lower() not in ("crossentropy", "ce"):
+        raise ValueError(f"Expected 'crossentropy' or 'ce'. Received: name={name!r}")
+    return {"binary": binary_crossentropy, "sparse": sparse_categorical_crossentropy,
+            "categorical": categorical_crossentropy}[target_kind(y_true, y_pred)]

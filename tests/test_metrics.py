@@ -94,6 +94,15 @@ def test_resolve_accuracy(name, cls, identifier):
     assert type(metric) is cls and metric.name == identifier
 
 
+@pytest.mark.parametrize("shapes,cls", [
+    (((8, 1), (8, 1)), metrics.BinaryCrossentropy),
+    (((8,), (8, 5)), metrics.SparseCategoricalCrossentropy),
+    (((8, 5), (8, 5)), metrics.CategoricalCrossentropy)])
+def test_resolve_crossentropy(shapes, cls):
+    metric = metrics.resolve_crossentropy("ce", *shapes)
+    assert type(metric) is cls and metric.name == "ce"
+
+
 def test_resolve_accuracy_rejects_other_names():
     with pytest.raises(ValueError, match="name='mse'"):
         metrics.resolve_accuracy("mse", (4, 1), (4, 1))

@@ -137,7 +137,7 @@ def test_only_one_clipping_argument():
 def test_builds_lazily_once():
     opt = optimizers.Adam()
     assert not opt.built
-    with pytest.raises(AttributeError, match="not built"):
+    with pytest.raises(RuntimeError, match="not built"):
         opt.step()
     params = [_param(1.0), _param(2.0)]
     opt.build(iter(params))
@@ -289,7 +289,7 @@ def test_serialize_round_trip_with_schedule():
 def test_state_dict_round_trip_resumes_exactly():
     torch.manual_seed(0)
     grads = [torch.randn(3) for _ in range(6)]
-    straight, resumed = torch.nn.Parameter(torch.ones(3)), None
+    straight = torch.nn.Parameter(torch.ones(3))
     opt = optimizers.Adam(learning_rate=0.1)
     opt.build([straight])
     for g in grads:

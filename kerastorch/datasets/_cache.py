@@ -343,7 +343,8 @@ def _not_found_message(spec, npz_name, home, keras_dir, incomplete, error) -> st
     if spec.keras_npz and npz_name:
         keras_where.append(os.path.join(keras_dir, npz_name))
     if spec.keras_idx_subdir is not None:
-        keras_where.append(f"the four IDX files in {os.path.join(keras_dir, spec.keras_idx_subdir)}")
+        folder = os.path.join(keras_dir, spec.keras_idx_subdir)
+        keras_where.append(f"the four IDX files in {folder}")
     if keras_where:
         lines.append(f"or Keras' cached copy ({' or '.join(keras_where)}).")
     lines.append("Set KERASTORCH_HOME (now: "

@@ -1,11 +1,13 @@
 """Keras 3 metrics on PyTorch (`kerastorch.metrics`, also `keras.metrics` under the alias).
 
 `get("accuracy")` gives `Accuracy` as in Keras; `compile(metrics=["accuracy"])` instead picks
-binary, sparse or categorical accuracy from the shapes: that is `resolve_accuracy`.
+binary, sparse or categorical accuracy from the shapes: that is `resolve_accuracy` (and
+`resolve_crossentropy` for `"crossentropy"`/`"ce"`).
 """
 
 from kerastorch.losses import binary_crossentropy as binary_crossentropy
 from kerastorch.losses import categorical_crossentropy as categorical_crossentropy
+from kerastorch.losses import deserialize_from as _deserialize_from
 from kerastorch.losses import mean_absolute_error as mean_absolute_error
 from kerastorch.losses import mean_squared_error as mean_squared_error
 from kerastorch.losses import sparse_categorical_crossentropy as sparse_categorical_crossentropy
@@ -27,8 +29,8 @@ from kerastorch.metrics.base import MeanMetricWrapper as MeanMetricWrapper
 from kerastorch.metrics.base import MeanSquaredError as MeanSquaredError
 from kerastorch.metrics.base import Metric as Metric
 from kerastorch.metrics.base import SparseCategoricalCrossentropy as SparseCategoricalCrossentropy
+from kerastorch.metrics.base import resolve_crossentropy as resolve_crossentropy
 from kerastorch.metrics.base import Sum as Sum
-from kerastorch.losses import deserialize_from as _deserialize_from
 from kerastorch.utils.registry import serialize as _serialize
 
 

@@ -9,7 +9,7 @@ The metric classes sum the boolean matches directly, which saves that cast.
 import torch
 
 from kerastorch import config
-from kerastorch.losses import as_tensor, squeeze_or_expand_to_same_rank
+from kerastorch.losses import as_tensor, squeeze_or_expand_to_same_rank, target_kind
 from kerastorch.metrics.base import FUNCTIONS, MeanMetricWrapper, register
 
 
@@ -171,10 +171,6 @@ def resolve_accuracy(name, y_true, y_pred):
     """
     if str(name).lower() not in ("accuracy", "acc"):
         raise ValueError(f"Expected 'accuracy' or 'acc'. Received: name={name!r}")
-    t_shape = tuple(getattr(y_true, "shape", y_true))
-    p_shape = tuple(getattr(y_pred, "shape", y_pred))
-    if p_shape[-1] == 1:
-        return BinaryAccuracy(name=str(name))
-    if len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1):
-        return SparseCategoricalAccuracy(name=str(name))
-    return CategoricalAccuracy(name=str(name))
+    cls = {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
+           "categorical": CategoricalAccuracy}[target_kind(y_true, y_pred)]
+    return cls(name=str(name))

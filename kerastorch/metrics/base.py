@@ -345,3 +345,14 @@ class SparseCategoricalCrossentropy(_LossMetric):
                  ignore_class=None, axis=-1):
         super().__init__(name=name, dtype=dtype, from_logits=from_logits,
                          ignore_class=ignore_class, axis=axis)
+
+
+def resolve_crossentropy(name, y_true, y_pred):
+    """`metrics=["crossentropy"]` (or `"ce"`): the binary, sparse or categorical crossentropy
+    metric by the same shape rule as `resolve_accuracy`, named `name`. Keras' `metrics.get`
+    knows no such name; this mirrors what `loss="crossentropy"` does."""
+    if str(name).lower() not in ("crossentropy", "ce"):
+        raise ValueError(f"Expected 'crossentropy' or 'ce'. Received: name={name!r}")
+    cls = {"binary": BinaryCrossentropy, "sparse": SparseCategoricalCrossentropy,
+           "categorical": CategoricalCrossentropy}[losses.target_kind(y_true, y_pred)]
+    return cls(name=str(name))

@@ -422,21 +422,13 @@ class Optimizer(torch.optim.Optimizer):
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """torch's `zero_grad`, minus its profiler record and per-call grouping."""
+        """torch's `zero_grad`; the default path skips its profiler record (~10 us a call)."""
         if not self.built:
             return
-        if set_to_none:
-            for p in self._params:
-                p.grad = None
-            return
-        grads = [p.grad for p in self._params if p.grad is not None]
-        for g in grads:
-            if g.grad_fn is not None:
-                g.detach_()
-            else:
-                g.requires_grad_(False)
-        if grads:
-            torch._foreach_zero_(grads)
+        if not set_to_none:
+            return super().zero_grad(set_to_none=False)
+        for p in self._params:
+            p.grad = None
 
     # ------------------------------------------------------------------ state
     @property

@@ -51,15 +51,18 @@ class Progbar:
         self.start = time.perf_counter()
         self._next_draw = self.start
         self._bar = None
+        # Like Keras: redraw in place on a terminal; elsewhere (logs, pipes) only the last line.
+        isatty = getattr(self.file, "isatty", None)
+        self._dynamic = bool(isatty and isatty())
         if verbose == 1:
-            self._bar = tqdm(total=target, file=self.file, ascii="─━", leave=True,
-                             bar_format="{n_fmt}/{total_fmt} {bar:20} {postfix}",
+            self._bar = tqdm(total=target, file=self.file, ascii="─━", leave=False,
+                             bar_format="{n_fmt}/{total_fmt} {bar:20} {desc}", delay=1e9,
                              mininterval=0, miniters=1, dynamic_ncols=False, ncols=200)
-            self._bar.set_postfix_str("", refresh=False)
 
     def due(self) -> bool:
         """Whether the next `update` would redraw (callers fetch numbers only then)."""
-        return self._bar is not None and time.perf_counter() >= self._next_draw
+        return self._dynamic and self._bar is not None and \
+            time.perf_counter() >= self._next_draw
 
     def update(self, current, logs=None, finalize=False):
         """Show `current` steps done with `logs` (a dict of numbers or a callable making one)."""
@@ -80,15 +83,18 @@ class Progbar:
         else:
             eta = per_step * ((self.target or current) - current)
             timing = f"{_duration(eta)} {_per_step(per_step, self.unit)}"
-        self._bar.set_postfix_str(timing + format_logs(logs), refresh=False)
+        self._bar.set_description_str(timing + format_logs(logs), refresh=False)
         self._bar.n = current
         if self.target is None:
             self._bar.total = current
-        self._bar.refresh()
-        self._next_draw = now + self.interval
-        if finalize:
+        if finalize:  # the last line stays, on a terminal or not
+            line = str(self._bar)
             self._bar.close()
             self._bar = None
+            print(line, file=self.file, flush=True)
+            return
+        self._bar.refresh()
+        self._next_draw = now + self.interval
 
     def close(self):
         if self._bar is not None:

@@ -300,3 +300,13 @@ def test_resolve_accuracy(keras3, identifier, t_shape, p_shape):
 def test_metric_get(keras3, identifier):
     ref, ours = keras3.metrics.get(identifier), metrics.get(identifier)
     assert (type(ours).__name__, ours.name) == (type(ref).__name__, ref.name)
+
+
+@pytest.mark.parametrize("t_shape,p_shape", [((8, 1), (8, 1)), ((8,), (8, 1)), ((8,), (8, 4)),
+                                             ((8, 1), (8, 4)), ((8, 4), (8, 4))])
+def test_resolve_crossentropy(keras3, t_shape, p_shape):
+    from keras.src.trainers.compile_utils import get_loss
+
+    ref = get_loss("crossentropy", np.zeros(t_shape), np.zeros(p_shape))
+    ours = losses.resolve_crossentropy("crossentropy", t_shape, p_shape)
+    assert ours.__name__ == ref.fn.__name__
