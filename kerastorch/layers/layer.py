@@ -85,12 +85,16 @@ class Layer(nn.Module):
     # Set per class in __init_subclass__: which of Keras' special call arguments `call` takes.
     _call_takes_training = False
     _call_takes_mask = False
+    _computes_mask = False  # True for layers that make masks (Embedding, Masking)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         params = inspect.signature(cls.call).parameters
         cls._call_takes_training = "training" in params
         cls._call_takes_mask = "mask" in params
+        cls._computes_mask = cls.compute_mask is not Layer.compute_mask
+        if "call" in cls.__dict__ and "forward" not in cls.__dict__:
+            cls.forward = cls.__dict__["call"]  # nn.Module runs `call` without a relay frame
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, input_dim=None,
@@ -125,27 +129,46 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
-        if isinstance(inputs, np.ndarray):  # Keras accepts numpy; float64 -> floatx.
-            inputs = config.to_tensor(inputs, device_=self._device())
-            args = (inputs, *args[1:])
-        if _is_symbolic(inputs):
-            from kerastorch.layers.input_layer import call_symbolic
-            return call_symbolic(self, args, kwargs)
+        if not isinstance(inputs, torch.Tensor):
+            if isinstance(inputs, np.ndarray):  # Keras accepts numpy; float64 -> floatx.
+                inputs = config.to_tensor(inputs, device_=self._device())
+                args = (inputs, *args[1:])
+            elif _is_symbolic(inputs):
+                from kerastorch.layers.input_layer import call_symbolic
+                return call_symbolic(self, args, kwargs)
         if not self.built:
             self._build_from(inputs)
-        if "training" in kwargs:
-            training = kwargs["training"]
-            if not self._call_takes_training:
-                kwargs.pop("training")
+        # Keras' masks ride on tensors as `_keras_mask` (as on Keras' torch backend).
+        mask = _mask_of(inputs)
+        if mask is not None and self._call_takes_mask and "mask" not in kwargs:
+            kwargs["mask"] = mask
+        if kwargs:
+            if "mask" in kwargs:
+                mask = kwargs["mask"] if self._call_takes_mask else kwargs.pop("mask")
+            training = kwargs.get("training")
+            if "training" in kwargs and not self._call_takes_training:
+                del kwargs["training"]
             if training is not None:
                 token = _TRAINING.set(bool(training))
                 try:
-                    return self._checked_call(inputs, args, kwargs)
+                    return self._call_with_mask(inputs, args, kwargs, mask)
                 finally:
                     _TRAINING.reset(token)
-        if "mask" in kwargs and not self._call_takes_mask:
-            kwargs.pop("mask")
-        return self._checked_call(inputs, args, kwargs)
+        if mask is None and not self._computes_mask:
+            return self._checked_call(inputs, args, kwargs)  # the hot path
+        return self._call_with_mask(inputs, args, kwargs, mask)
+
+    def _call_with_mask(self, inputs, args, kwargs, mask):
+        outputs = self._checked_call(inputs, args, kwargs)
+        if mask is not None or self._computes_mask:
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None and isinstance(outputs, torch.Tensor):
+                outputs._keras_mask = out_mask
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask if the layer supports masking, else None."""
+        return mask if self.supports_masking else None
 
     def _checked_call(self, inputs, args, kwargs):
         try:
@@ -418,6 +441,15 @@ class Layer(nn.Module):
         if self._modules:
             return super().__repr__()
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _mask_of(x):
+    if isinstance(x, torch.Tensor):
+        return x.__dict__.get("_keras_mask")
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], torch.Tensor):
+        masks = [t.__dict__.get("_keras_mask") for t in x]
+        return None if all(m is None for m in masks) else masks
+    return None
 
 
 def _is_symbolic(x) -> bool:

@@ -118,8 +118,9 @@ class Metric:
     def _place(self, x):
         """`x` as a detached tensor beside the state (metrics never record gradients)."""
         if isinstance(x, torch.Tensor):
-            self._follow(x.device)
-            return x.detach()
+            if x.device != self._device:
+                self._follow(x.device)
+            return x.detach() if x.requires_grad else x
         return config.to_tensor(x, device_=self._device)
 
     def update_state(self, *args, **kwargs):
@@ -198,21 +199,39 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
         self.total = self.add_variable((), "zeros", name="total")
         self.count = self.add_variable((), "zeros", name="count")
+        # Counts known on the host (batch sizes) wait here and join `count` when it is read:
+        # one kernel launch less per update.
+        self._host_count = 0
 
     def update_state(self, values, sample_weight=None):
         self._accumulate(self._place(values), sample_weight)
 
+    def _flush_count(self):
+        if self._host_count:
+            self.count.add_(self._host_count)
+            self._host_count = 0
+
+    @property
+    def variables(self):
+        self._flush_count()
+        return super().variables
+
+    def reset_state(self):
+        self._host_count = 0
+        super().reset_state()
+
     def _accumulate(self, values, sample_weight):
         if sample_weight is None and values.ndim == 1:  # the per-batch hot path
             self.total.add_(values.sum(dtype=self._torch_dtype))  # bool values: no cast kernel
-            self.count.add_(values.shape[0])  # a Python number: nothing is read back
+            self._host_count += values.shape[0]
             return
         if isinstance(sample_weight, (int, float)) and getattr(values, "_keras_mask", None) is None:
             # A Python weight (e.g. the batch size when tracking the loss): Keras averages the
             # values down to one and weights it; no weight tensor is built or uploaded.
-            values = values.to(self._torch_dtype)
+            if values.dtype != self._torch_dtype:
+                values = values.to(self._torch_dtype)
             self.total.add_(values if values.ndim == 0 else values.mean(), alpha=sample_weight)
-            self.count.add_(sample_weight)
+            self._host_count += sample_weight
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean,
                                                             self._torch_dtype)
@@ -223,6 +242,7 @@ class Mean(Metric):
             self.count.add_(values.shape[0] if values.ndim else 1)
 
     def result(self):
+        self._flush_count()
         # Keras' divide_no_nan; no gradient flows here, so the cheap form is safe.
         return torch.where(self.count == 0, 0.0, self.total / self.count)
 

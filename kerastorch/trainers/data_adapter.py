@@ -93,11 +93,17 @@ class ArrayBatches:
         if perm is not None:  # one gather per epoch, then views
             x, y, sw = (tree_map(lambda t: t[perm], a) for a in (x, y, sw))
         bs, n = self.batch_size, self.n
+        plain = all(a is None or isinstance(a, torch.Tensor) for a in (x, y, sw))
         for step in range(self.steps):
             start = (step * bs) % n
             stop = min(start + bs, n)
-            yield (tree_map(lambda t: t[start:stop], x), tree_map(lambda t: t[start:stop], y),
-                   tree_map(lambda t: t[start:stop], sw))
+            if plain:  # single arrays: plain slices, no tree walking
+                yield (x[start:stop], None if y is None else y[start:stop],
+                       None if sw is None else sw[start:stop])
+            else:
+                yield (tree_map(lambda t: t[start:stop], x),
+                       tree_map(lambda t: t[start:stop], y),
+                       tree_map(lambda t: t[start:stop], sw))
 
     def _batch_shuffle_perm(self, device):
         bs = self.batch_size

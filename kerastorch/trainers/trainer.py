@@ -98,6 +98,8 @@ class Trainer:
     def _penalties(self) -> list:
         if self._regularized is None:  # computed once per fit/evaluate (layers are built)
             self._refresh_layer_lists()
+        if not self._regularized and layer_mod.ADD_LOSS_CALLS[0] == self._add_loss_seen:
+            return ()  # the common case: nothing to add, nothing allocated
         out = [reg(view(layer, attr)) for layer, reg, attr in self._regularized]
         if layer_mod.ADD_LOSS_CALLS[0] != self._add_loss_seen:
             for layer in self._flatten_layers():
@@ -156,16 +158,20 @@ class Trainer:
         self.optimizer.step()
         if self._constrained:
             self._apply_constraints()
-        self._update_trackers(loss, y, y_pred, sample_weight, _batch_len(x))
-        self._track_output_losses(_batch_len(x))
+        n = _batch_len(x)
+        self._update_trackers(loss, y, y_pred, sample_weight, n)
+        if self._compile_loss is not None and self._compile_loss.per_output:
+            self._track_output_losses(n)
         return None
 
     def test_step(self, data):
         x, y, sample_weight = data
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._update_trackers(loss, y, y_pred, sample_weight, _batch_len(x))
-        self._track_output_losses(_batch_len(x))
+        n = _batch_len(x)
+        self._update_trackers(loss, y, y_pred, sample_weight, n)
+        if self._compile_loss is not None and self._compile_loss.per_output:
+            self._track_output_losses(n)
         return None
 
     def predict_step(self, data):
@@ -177,7 +183,8 @@ class Trainer:
         if parts:
             for name, value in parts.items():
                 if name not in self._output_trackers:
-                    self._output_trackers[name] = metrics_mod.Mean(name=name)
+                    with torch.inference_mode(False):  # state must outlive evaluate()
+                        self._output_trackers[name] = metrics_mod.Mean(name=name)
                 self._output_trackers[name].update_state(value, sample_weight=n)
 
     @torch.no_grad()
@@ -207,7 +214,7 @@ class Trainer:
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.inference_mode(False), torch.no_grad():
                 first = da.tree_map(lambda t: t[:1], x)
                 y_pred = self(first)
                 if y is not None and self._compile_loss is not None:
@@ -364,7 +371,9 @@ class Trainer:
         cbs.on_test_begin()
         logs = None
         try:
-            with torch.no_grad():
+            # inference_mode: cheaper per op than no_grad; metric state made outside it stays
+            # ordinary (updated in place), and anything built here opts out of it.
+            with torch.inference_mode():
                 for step, batch in enumerate(data):
                     if self._first_batch_pending:
                         self._check_first_batch(*batch)
@@ -484,6 +493,8 @@ def _should_validate(epoch, freq):
 
 
 def _batch_len(x) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.shape[0]
     return da.tree_leaves(x)[0].shape[0]
 
 
