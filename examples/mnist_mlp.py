@@ -20,6 +20,9 @@ from kerastorch.utils import to_categorical
 def load(data_dir):
     if data_dir is None:
         return keras.datasets.mnist.load_data()
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"--data-dir {data_dir!r} is not a folder. Pass a folder holding "
+                                "mnist.npz or the MNIST IDX files.")
     npz = os.path.join(data_dir, "mnist.npz")
     if os.path.isfile(npz):
         return keras.datasets.mnist.load_data(path=npz)
