@@ -34,8 +34,9 @@ class KerasTensor:
 class Node:
     """One call of `layer` on symbolic `args`/`kwargs` that produced `outputs`."""
 
-    def __init__(self, layer, args, kwargs, outputs):
+    def __init__(self, layer, args, kwargs, outputs, structure=None):
         self.layer, self.args, self.kwargs, self.outputs = layer, args, kwargs, outputs
+        self.structure = outputs[0] if structure is None and len(outputs) == 1 else structure
 
 
 class InputLayer(Layer):
@@ -145,5 +146,5 @@ def call_symbolic(layer, args, kwargs):
         flat = [KerasTensor(s, layer.dtype, name=layer.name, history=(layer, node_index, i))
                 for i, s in enumerate(out_shapes)]
         outputs = type(out_shapes)(flat) if isinstance(out_shapes, (list, tuple)) else flat
-    nodes.append(Node(layer, args, kwargs, flat))
+    nodes.append(Node(layer, args, kwargs, flat, structure=outputs))
     return outputs

@@ -130,9 +130,12 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
         if not isinstance(inputs, torch.Tensor):
-            if isinstance(inputs, np.ndarray):  # Keras accepts numpy; float64 -> floatx.
-                inputs = config.to_tensor(inputs, device_=self._device())
-                args = (inputs, *args[1:])
+            if isinstance(inputs, np.ndarray) or _holds_numpy(inputs):
+                # Keras accepts numpy; float64 -> floatx.
+                inputs = _numpy_to_tensors(inputs, self._device())
+                args = (inputs, *args[1:]) if args else args
+                if not args:
+                    kwargs["inputs"] = inputs
             elif _is_symbolic(inputs):
                 from kerastorch.layers.input_layer import call_symbolic
                 return call_symbolic(self, args, kwargs)
@@ -441,6 +444,24 @@ class Layer(nn.Module):
         if self._modules:
             return super().__repr__()
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _holds_numpy(x) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(v, np.ndarray) for v in x)
+    if isinstance(x, dict):
+        return any(isinstance(v, np.ndarray) for v in x.values())
+    return False
+
+
+def _numpy_to_tensors(x, device):
+    if isinstance(x, np.ndarray):
+        return config.to_tensor(x, device_=device)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_numpy_to_tensors(v, device) for v in x)
+    if isinstance(x, dict):
+        return {k: _numpy_to_tensors(v, device) for k, v in x.items()}
+    return x
 
 
 def _mask_of(x):

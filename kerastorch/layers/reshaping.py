@@ -23,12 +23,10 @@ class Flatten(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.dim() == 2:
-            return inputs  # already flat: no copy, no op
-        if self.data_format == "channels_first" and inputs.dim() > 2:
-            inputs = inputs.movedim(1, -1)
-        if inputs.dim() == 1:
-            return inputs.reshape(-1, 1)
+        # No branching on the input's rank, so torch.fx can trace it; a view, not a copy,
+        # whenever the layout allows.
+        if self.data_format == "channels_first":
+            inputs = inputs.movedim(1, -1)  # identity on 2-D inputs
         return inputs.reshape(inputs.shape[0], -1)
 
     def compute_output_shape(self, input_shape):

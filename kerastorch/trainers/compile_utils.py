@@ -75,13 +75,13 @@ class CompileLoss:
                 sample_weight[idx] if isinstance(sample_weight, (list, tuple)) else
                 sample_weight)
             value = fn(yt, yp, sw)
+            name = key if isinstance(key, str) else (names[i] if i < len(names) else f"output_{i}")
+            parts[f"{name}_loss"] = value.detach()  # Keras records the *unweighted* value
             w = self.loss_weights
             if isinstance(w, dict):
                 value = value * w.get(key, 1.0)
             elif isinstance(w, (list, tuple)):
                 value = value * w[i]
-            name = key if isinstance(key, str) else (names[i] if i < len(names) else f"output_{i}")
-            parts[f"{name}_loss"] = value.detach()
             total = total + value
         self.per_output = parts
         return total
