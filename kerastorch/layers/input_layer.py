@@ -59,9 +59,8 @@ class InputLayer(Layer):
         self.batch_shape = standardize_shape(batch_shape)
         self._batch_input_shape = self.batch_shape
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name,
-                                  history=(self, 0, 0))
-        self._inbound_nodes = [Node(self, (), {}, [self.output])]
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
+        self._inbound_nodes = [Node(self, (), {}, [tensor])]  # `self.output` is this tensor
 
     def call(self, inputs):
         return inputs

@@ -392,6 +392,26 @@ class Layer(nn.Module):
             self._constraints = []
         return self._constraints
 
+    # ------------------------------------------------------------------ graph
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on symbolic "
+                                 f"inputs, so it has no defined {what}.")
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call (functional API)."""
+        node = self._first_node("input")
+        args = node.args[0] if node.args else node.kwargs.get("inputs")
+        return node.outputs[0] if args is None or args == () else args
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call (functional API)."""
+        return self._first_node("output").structure
+
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss) -> None:
         """Add a penalty to the training loss (Keras' `add_loss`)."""
