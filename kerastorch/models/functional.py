@@ -12,6 +12,41 @@ from kerastorch.models.model import Model
 from kerastorch.trainers import data_adapter as da
 
 
+def _keras_layer_order(flat_outputs) -> list:
+    """Layers in Keras' order (`model.layers`, hence `get_weights`): by depth from the outputs,
+    deepest first; ties by first visit of a depth-first walk from the outputs (Keras'
+    `map_graph`)."""
+    first_visit, post_order, finished = {}, [], set()
+
+    def walk(tensor):
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        first_visit.setdefault(id(layer), (len(first_visit), layer))
+        if not isinstance(layer, InputLayer):
+            for t in _flatten((node.args, node.kwargs)):
+                walk(t)
+        finished.add(id(node))
+        post_order.append(node)
+
+    for out in flat_outputs:
+        walk(out)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(post_order):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        if not isinstance(node.layer, InputLayer):
+            for t in _flatten((node.args, node.kwargs)):
+                layer, index, _ = t._keras_history
+                parent = layer._inbound_nodes[index]
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    return [layer for key, (index, layer) in sorted(
+        first_visit.items(), key=lambda kv: (-layer_depth[kv[0]], kv[1][0]))]
+
+
 def _flatten(structure) -> list:
     if isinstance(structure, KerasTensor):
         return [structure]
@@ -74,12 +109,7 @@ class Functional(Model):
                                  f"Received: {t!r}")
         self.__dict__["_nodes"] = self._ordered_nodes(flat_inputs, flat_outputs)
         self._build_plan(flat_inputs, flat_outputs)
-        seen = set()
-        for layer in [t._keras_history[0] for t in flat_inputs] + \
-                [node.layer for node in self._nodes]:
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
+        for layer in _keras_layer_order(flat_outputs):
             if layer.name in self._modules:
                 raise ValueError(f"The name '{layer.name}' is used {2} times in the model. All "
                                  "layer names should be unique.")

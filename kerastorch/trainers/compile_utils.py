@@ -12,8 +12,14 @@ from kerastorch import metrics as metrics_mod
 _SHAPE_DEPENDENT = ("accuracy", "acc", "crossentropy", "ce")
 
 
-def _output_names(model):
-    return list(getattr(model, "output_names", None) or [])
+def _pick(structure, key, names):
+    """The entry of `structure` (list, tuple or dict of per-output values) for output `key`
+    (an output name or index); a single value stands for every output."""
+    if isinstance(structure, dict):
+        return structure[key if isinstance(key, str) else names[key]]
+    if isinstance(structure, (list, tuple)):
+        return structure[names.index(key) if isinstance(key, str) else key]
+    return structure
 
 
 class CompileLoss:
@@ -68,13 +74,11 @@ class CompileLoss:
             fn = self.losses[key]
             if fn is None:
                 continue
-            idx = names.index(key) if isinstance(key, str) and key in names else i
-            yt = y_true[key] if isinstance(y_true, dict) else y_true[idx]
-            yp = y_pred[key] if isinstance(y_pred, dict) else y_pred[idx]
-            sw = sample_weight[key] if isinstance(sample_weight, dict) else (
-                sample_weight[idx] if isinstance(sample_weight, (list, tuple)) else
-                sample_weight)
-            value = fn(yt, yp, sw)
+            if isinstance(key, str) and key not in names:
+                raise ValueError(f"`loss` names output '{key}', but the model's outputs are "
+                                 f"{names}.")
+            value = fn(_pick(y_true, key, names), _pick(y_pred, key, names),
+                       _pick(sample_weight, key, names))
             name = key if isinstance(key, str) else (names[i] if i < len(names) else f"output_{i}")
             parts[f"{name}_loss"] = value.detach()  # Keras records the *unweighted* value
             w = self.loss_weights
@@ -119,10 +123,9 @@ class CompileMetrics:
             for key, idents in per_output.items():
                 if idents is None:
                     continue
-                idx = self.output_names.index(key) if isinstance(key, str) else key
-                yt = y_true[key] if isinstance(y_true, dict) else y_true[idx]
-                yp = y_pred[key] if isinstance(y_pred, dict) else y_pred[idx]
-                out_name = key if isinstance(key, str) else self.output_names[idx]
+                names = self.output_names
+                yt, yp = _pick(y_true, key, names), _pick(y_pred, key, names)
+                out_name = key if isinstance(key, str) else names[key]
                 for ident in (idents if isinstance(idents, (list, tuple)) else [idents]):
                     m = self._make(ident, yt, yp, weighted)
                     m.name = f"{out_name}_{m.name}"
@@ -152,10 +155,11 @@ class CompileMetrics:
                 yt = y_true[0] if isinstance(y_true, (list, tuple)) else y_true
                 yp = y_pred[0] if isinstance(y_pred, (list, tuple)) else y_pred
             else:
-                yt, yp = y_true[key], y_pred[key]
+                names = self.output_names
+                yt, yp = _pick(y_true, key, names), _pick(y_pred, key, names)
             sw = sample_weight if weighted else None
             if isinstance(sw, (list, tuple, dict)):
-                sw = sw[key if key is not None else 0]
+                sw = _pick(sw, key if key is not None else 0, self.output_names)
             metric.update_state(yt, yp, sw)
 
     def reset_state(self):
