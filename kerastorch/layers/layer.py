@@ -358,16 +358,22 @@ class Layer(nn.Module):
                              "layer isn't built. Call `build()` or call it on data first.")
         return sum(v.tensor.numel() for v in self._all_weight_views())
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, **kwargs):
-        """Create a weight (Keras API): a Parameter, or a buffer when `trainable=False`."""
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):
+        """Create a weight (Keras API): a Parameter, or a buffer when `trainable=False`.
+
+        It is registered under `name`; assigning it to an attribute (`self.w = add_weight(...)`)
+        renames an unnamed weight to that attribute, in place, so the state dict has one key.
+        """
         from kerastorch import initializers
         shape = standardize_shape(shape or ())
         if initializer is None:
             initializer = "glorot_uniform" if dtype in (None, "float32") else "zeros"
         init = initializers.get(initializer)
         value = init(shape, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype)
-        name = name or f"weight_{len(list(self.parameters(recurse=False)))}"
+        if name is None:
+            name = f"weight_{len(self._parameters) + len(self._buffers)}"
+            self.__dict__.setdefault("_auto_named", set()).add(name)
         if trainable:
             tensor = nn.Parameter(value)
             self.register_parameter(name, tensor)
@@ -381,6 +387,31 @@ class Layer(nn.Module):
             from kerastorch import constraints
             self._weight_constraints().append((constraints.get(constraint), name))
         return getattr(self, name)
+
+    def __setattr__(self, name, value):
+        auto = self.__dict__.get("_auto_named")
+        if isinstance(value, torch.Tensor) and "_parameters" in self.__dict__ and (
+                name not in self._parameters and name not in self._buffers):
+            named = next((k for store in (self._parameters, self._buffers)
+                          for k, v in store.items() if v is value), None)
+            if named is not None and not (auto and named in auto):
+                # `self.b = self.add_weight(name="bias")`: one weight, two names. Keep the
+                # registered one; the attribute is a plain alias (not a second state key).
+                self.__dict__[name] = value
+                return
+        if auto and isinstance(value, torch.Tensor) and name not in auto:
+            for store in (self._parameters, self._buffers):
+                old = next((k for k, v in store.items() if v is value and k in auto), None)
+                if old is not None:  # rename in place, keeping the creation order
+                    items = [(name if k == old else k, v) for k, v in store.items()]
+                    store.clear()
+                    store.update(items)
+                    auto.discard(old)
+                    for lst in (self.__dict__.get("_regularizers", []),
+                                self.__dict__.get("_constraints", [])):
+                        lst[:] = [(f, name if a == old else a) for f, a in lst]
+                    return
+        super().__setattr__(name, value)
 
     def _weight_regularizers(self):
         if "_regularizers" not in self.__dict__:

@@ -103,6 +103,7 @@ class CompileMetrics:
                 metrics_mod.get(identifier)  # fail at compile on unknown names
         self.metrics = []  # flat list of (metric, output_index_or_key, weighted)
         self.built = False
+        self.name = "compile_metrics"
 
     def build(self, y_true, y_pred):
         entries = []
@@ -166,8 +167,13 @@ class CompileMetrics:
         for metric, _, _ in self.metrics:
             metric.reset_state()
 
-    def results(self) -> dict[str, torch.Tensor]:
+    def result(self) -> dict[str, torch.Tensor]:
+        """Keras' CompileMetrics is one metric whose result is a dict."""
         return {metric.name: metric.result() for metric, _, _ in self.metrics}
+
+    @property
+    def variables(self) -> list:
+        return [v for metric, _, _ in self.metrics for v in metric.variables]
 
 
 def _flat_identifiers(spec) -> list:

@@ -98,12 +98,12 @@ class ArrayBatches:
             start = (step * bs) % n
             stop = min(start + bs, n)
             if plain:  # single arrays: plain slices, no tree walking
-                yield (x[start:stop], None if y is None else y[start:stop],
-                       None if sw is None else sw[start:stop])
+                yield pack_x_y_sample_weight(x[start:stop], None if y is None else y[start:stop],
+                                             None if sw is None else sw[start:stop])
             else:
-                yield (tree_map(lambda t: t[start:stop], x),
-                       tree_map(lambda t: t[start:stop], y),
-                       tree_map(lambda t: t[start:stop], sw))
+                yield pack_x_y_sample_weight(tree_map(lambda t: t[start:stop], x),
+                                             tree_map(lambda t: t[start:stop], y),
+                                             tree_map(lambda t: t[start:stop], sw))
 
     def _batch_shuffle_perm(self, device):
         bs = self.batch_size
@@ -134,9 +134,34 @@ class IterableBatches:
         if not hasattr(self.data, "__len__"):  # a generator: keep consuming it across epochs
             self._iterator = source
         for i, batch in enumerate(source):
-            yield unpack(batch, self.device)
+            yield pack_x_y_sample_weight(*unpack(batch, self.device))
             if self.steps is not None and i + 1 >= self.steps:
                 break
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Keras' batch form: `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
+    if y is None and sample_weight is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """Inverse of `pack_x_y_sample_weight` (Keras' `keras.utils.unpack_x_y_sample_weight`)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data is expected to be `(x,)`, `(x, y)` or `(x, y, sample_weight)`. "
+                     f"Received a tuple of length {len(data)}.")
 
 
 def unpack(batch, device):

@@ -23,8 +23,14 @@ from kerastorch.trainers.compile_utils import CompileLoss, CompileMetrics
 
 
 def _pythonify(logs) -> dict:
-    """Tensors -> Python floats, keys sorted (Keras 3 sorts its logs)."""
-    return {k: float(v) for k, v in sorted(logs.items())}
+    """Tensors -> Python floats, nested dicts merged, keys sorted (as Keras 3's logs)."""
+    flat = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return {k: float(v) for k, v in sorted(flat.items())}
 
 
 class Trainer:
@@ -66,11 +72,12 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, then the compiled metrics (built on the first batch)."""
+        """Keras 3's list: the loss tracker, per-output loss trackers, then the
+        `compile_metrics` container (one metric whose `result()` is a dict)."""
         out = [self._loss_tracker] if self._loss_tracker is not None else []
         out += list(getattr(self, "_output_trackers", {}).values())
-        if self._compile_metrics is not None:
-            out += [m for m, _, _ in self._compile_metrics.metrics]
+        if self._compile_metrics is not None and self._compile_metrics.built:
+            out.append(self._compile_metrics)
         return out
 
     @property
@@ -132,17 +139,15 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:
+        """`{name: result}` over `self.metrics` (dict results are merged), as Keras does."""
         logs = {}
-        if self._loss_tracker is not None:
-            logs["loss"] = self._loss_tracker.result()
-        if self._compile_loss is not None and self._compile_loss.per_output:
-            logs.update(self._output_loss_means())
-        if self._compile_metrics is not None:
-            logs.update(self._compile_metrics.results())
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
         return logs
-
-    def _output_loss_means(self):
-        return {k: t.result() for k, t in self._output_trackers.items()}
 
     def train_step(self, data):
         """One optimizer step on a batch `(x, y, sample_weight)`.
@@ -150,7 +155,7 @@ class Trainer:
         Returns `None`: the loop reads metric results only when it needs numbers. Overrides may
         return a dict of logs, as in Keras.
         """
-        x, y, sample_weight = data
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.optimizer.zero_grad(set_to_none=True)
@@ -165,7 +170,7 @@ class Trainer:
         return None
 
     def test_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         n = _batch_len(x)
@@ -175,7 +180,7 @@ class Trainer:
         return None
 
     def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = da.unpack_x_y_sample_weight(data)
         return self(x)
 
     def _track_output_losses(self, n):
@@ -291,7 +296,7 @@ class Trainer:
             step = -1
             for step, data in enumerate(train):
                 if self._first_batch_pending:
-                    self._check_first_batch(*data)
+                    self._check_first_batch(*da.unpack_x_y_sample_weight(data))
                     self.train()
                     self._first_batch_pending = False
                 if batch_logs:
@@ -376,7 +381,7 @@ class Trainer:
             with torch.inference_mode():
                 for step, batch in enumerate(data):
                     if self._first_batch_pending:
-                        self._check_first_batch(*batch)
+                        self._check_first_batch(*da.unpack_x_y_sample_weight(batch))
                         self._first_batch_pending = False
                     if batch_logs:
                         cbs.on_test_batch_begin(step)
@@ -421,7 +426,7 @@ class Trainer:
         try:
             with torch.inference_mode():
                 for step, batch in enumerate(data):
-                    out = self.predict_step(batch[0])
+                    out = self.predict_step(batch)
                     outputs.append(out)
                     if batch_logs:
                         cbs.on_predict_batch_end(step, {"outputs": out})
@@ -454,7 +459,7 @@ class Trainer:
         self._check_first_batch(x, y, sample_weight)
         self.train()
         try:
-            logs = self.train_step((x, y, sample_weight))
+            logs = self.train_step(da.pack_x_y_sample_weight(x, y, sample_weight))
         finally:
             self.eval()
         del dev
@@ -466,7 +471,7 @@ class Trainer:
         self._check_first_batch(x, y, sample_weight)
         self.eval()
         with torch.no_grad():
-            logs = self.test_step((x, y, sample_weight))
+            logs = self.test_step(da.pack_x_y_sample_weight(x, y, sample_weight))
         return self._batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
