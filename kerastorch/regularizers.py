@@ -203,12 +203,4 @@ def deserialize(config_, custom_objects=None):
         config_: A dict from `serialize` (or a Keras file), or a string name.
         custom_objects: Optional dict of extra name -> class, searched first.
     """
-    if isinstance(config_, str):
-        config_ = {"class_name": config_, "config": {}}
-    if not isinstance(config_, dict):
-        raise ValueError(f"Could not deserialize a regularizer: expected a dict or a string. "
-                         f"Received: config={config_!r}")
-    name = config_.get("registered_name") or config_.get("class_name")
-    if custom_objects and name in custom_objects:
-        return custom_objects[name].from_config(config_.get("config") or {})
-    return REGULARIZERS.deserialize(config_)
+    return REGULARIZERS.deserialize(config_, custom_objects)

@@ -55,8 +55,21 @@ class Registry:
         found = self.lookup(identifier)
         return found(**kwargs) if inspect.isclass(found) else found
 
-    def deserialize(self, config: dict):
-        """`{"class_name": "Adam", "config": {...}}` -> `Adam(**config)`."""
+    def deserialize(self, config, custom_objects=None):
+        """`{"class_name": "Adam", "config": {...}}` (or a bare name) -> `Adam(**config)`.
+
+        `custom_objects` (name -> class or function) are searched first.
+        """
+        if isinstance(config, str):
+            config = {"class_name": config, "config": {}}
+        if not isinstance(config, dict):
+            raise ValueError(f"Could not deserialize a {self.kind}: expected a dict or a string. "
+                             f"Received: config={config!r}")
+        name = config.get("registered_name") or config.get("class_name")
+        if custom_objects and name in custom_objects:
+            found = custom_objects[name]
+            inner = config.get("config") or {}
+            return found.from_config(inner) if hasattr(found, "from_config") else found
         if "class_name" not in config:
             raise ValueError(f"A {self.kind} config needs a 'class_name'. Received: {config!r}")
         found = self.lookup(config.get("registered_name") or config["class_name"])
