@@ -273,10 +273,11 @@ def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axi
     if from_logits:  # one op: -sum(target * log_softmax(logits)) over the class dim
         return F.cross_entropy(_classes_to_dim1(y_pred, axis), _classes_to_dim1(y_true, axis),
                                reduction="mean" if batch_mean else "none")
-    products = y_true * _clipped_log_probs(y_pred, axis)
-    if batch_mean:  # -sum / number of samples
-        return products.sum() * (-y_pred.shape[axis] / y_pred.numel())
-    return -products.sum(axis)
+    log_probs = _clipped_log_probs(y_pred, axis)
+    if batch_mean:  # -sum / number of samples; one dot product in place of multiply + sum
+        return torch.dot(y_true.reshape(-1), log_probs.reshape(-1)) * (
+            -y_pred.shape[axis] / y_pred.numel())
+    return -(y_true * log_probs).sum(axis)
 
 
 def _sparse_cce(y_true, y_pred, batch_mean, from_logits=False, ignore_class=None, axis=-1):

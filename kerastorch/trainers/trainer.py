@@ -128,7 +128,7 @@ class Trainer:
         return self(x)
 
     def _update_trackers(self, loss, y, y_pred, sample_weight, n):
-        self._loss_tracker.update_state(loss.detach(), sample_weight=n)
+        self._loss_tracker.update_state(loss, sample_weight=n)  # metrics detach if needed
         if self._compile_metrics is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
 
