@@ -13,6 +13,7 @@ asymmetric cases go through `F.pad` first; symmetric ones use the op's own `padd
 """
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -29,23 +30,25 @@ CONV_TRANSPOSE_FNS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_tr
 def normalize_tuple(value, n, name, allow_zero=False):
     """An int or n ints -> a tuple of n ints (> 0, or >= 0 with `allow_zero`)."""
     msg = f"The `{name}` argument must be an integer or a tuple of {n} integers"
-    if isinstance(value, bool):
-        raise ValueError(f"{msg}. Received: {name}={value!r}")
-    if isinstance(value, int):
-        values = (value,) * n
+    if _is_int(value):
+        values = (int(value),) * n
     else:
         try:
             values = tuple(value)
         except TypeError:
             raise ValueError(f"{msg}. Received: {name}={value!r}") from None
-        if len(values) != n or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in values):
+        if len(values) != n or not all(_is_int(v) for v in values):
             raise ValueError(f"{msg}. Received: {name}={value!r}")
+        values = tuple(int(v) for v in values)
     low = 0 if allow_zero else 1
     if any(v < low for v in values):
         raise ValueError(f"{msg}, each {'>= 0' if allow_zero else '> 0'}. "
                          f"Received: {name}={value!r}")
     return values
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def normalize_padding(value, allow_causal=False):
@@ -68,10 +71,10 @@ def normalize_data_format(value):
 
 
 def positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not _is_int(value) or value <= 0:
         raise ValueError(f"Invalid value for argument `{name}`: expected a strictly positive "
                          f"integer. Received: {name}={value!r}")
-    return value
+    return int(value)
 
 
 # ---------------------------------------------------------------------- padding arithmetic

@@ -31,13 +31,15 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError("Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units!r}")
-        if lora_rank:
-            raise NotImplementedError("Dense(lora_rank=...) is not supported by kerastorch.")
+        if lora_rank or quantization_config:
+            raise NotImplementedError("Dense(lora_rank=..., quantization_config=...) is not "
+                                      "supported by kerastorch.")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -101,6 +103,7 @@ class Dense(Layer):
             "bias_regularizer": serialize(self.bias_regularizer),
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
+            "quantization_config": None,
         }
 
     def extra_repr(self):

@@ -43,14 +43,15 @@ class InputLayer(Layer):
     """The layer behind `Input`: identity, carries the model's input shape."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=False, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, **kwargs):
+                 input_tensor=None, optional=False, name=None, ragged=False, **kwargs):
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
             batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name, dtype=dtype, **kwargs)
-        if sparse:
-            raise NotImplementedError("kerastorch has no sparse inputs: pass dense arrays.")
+        if sparse or ragged:
+            raise NotImplementedError("kerastorch has no sparse or ragged inputs: pass dense "
+                                      "arrays.")
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer needs `shape` (one sample's shape) or "

@@ -476,9 +476,7 @@ class Layer(nn.Module):
             "dtype": {"module": "keras", "class_name": "DTypePolicy",
                       "config": {"name": self.dtype}, "registered_name": None},
         }
-        if self._batch_input_shape is not None:
-            config_["batch_input_shape"] = self._batch_input_shape
-        return config_
+        return config_  # Keras 3 keeps input shapes on the InputLayer, not in layer configs
 
     @classmethod
     def from_config(cls, config_):

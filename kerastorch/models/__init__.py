@@ -1,4 +1,6 @@
 """Models: `Sequential`, `Model` (functional and subclassed)."""
 
+from kerastorch.models.cloning import clone_model as clone_model
 from kerastorch.models.model import Model as Model
+from kerastorch.models.model import model_from_json as model_from_json
 from kerastorch.models.sequential import Sequential as Sequential

@@ -264,6 +264,23 @@ class Functional(Model):
     def compute_output_shape(self, input_shape):
         return self.output_shape
 
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        """Keras' functional config: `name`, `trainable`, `layers` (each with `inbound_nodes`),
+        `input_layers`, `output_layers`. Subclasses with their own constructor use Layer's."""
+        if not _functional_like_constructor(type(self)):
+            return Model.get_config(self)
+        from kerastorch.models.functional_config import functional_get_config
+        return functional_get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerastorch.models.functional_config import functional_from_config
+        return functional_from_config(cls, config, custom_objects)
+
+    def get_build_config(self):
+        return {"input_shape": None}  # as Keras: built at construction
+
     def _summary_rows(self):
         rows = []
         for layer in self.layers:
@@ -291,6 +308,15 @@ class Functional(Model):
             rows = [r[:4] for r in rows]
         for line in summary_utils.summary_lines(self, rows, connected=not sequential_like):
             (print_fn or print)(line)
+
+
+def _functional_like_constructor(cls) -> bool:
+    import inspect
+    if cls.__init__ is Functional.__init__:
+        return True
+    params = inspect.signature(cls.__init__).parameters.values()
+    kinds = {p.kind for p in params}
+    return inspect.Parameter.VAR_POSITIONAL in kinds and inspect.Parameter.VAR_KEYWORD in kinds
 
 
 del da

@@ -1,6 +1,7 @@
 """`Model`: a `Layer` that trains (`Trainer`) and holds layers; base of Sequential and
 subclassed models."""
 
+import json
 import os
 
 from kerastorch.layers.layer import Layer
@@ -53,6 +54,23 @@ class Model(Trainer, Layer):
         raise ValueError(f"No such layer: {name}. Existing layers are: "
                          f"{[lyr.name for lyr in layers]}.")
 
+    # ------------------------------------------------------------------ config
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (`layers`, `input_layers`, `output_layers`) rebuilds the graph;
+        any other config is passed to the constructor."""
+        if {"layers", "input_layers", "output_layers"} <= set(config):
+            from kerastorch.models.functional import Functional
+            from kerastorch.models.functional_config import functional_from_config
+            target = cls if cls is not Model else Functional
+            return functional_from_config(target, config, custom_objects)
+        return super().from_config(config)
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string in Keras 3's structure (`json.dumps` kwargs)."""
+        from kerastorch.saving.serialization import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), default=_json_default, **kwargs)
+
     # ------------------------------------------------------------------ display
     def _summary_rows(self):
         return [(lyr.name, type(lyr).__name__, getattr(lyr, "_summary_output_shape", None),
@@ -87,3 +105,23 @@ class Model(Trainer, Layer):
             return
         raise ValueError("load_weights reads torch state dicts ('.pt'/'.pth'). "
                          f"Received: filepath={path!r}")
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A new, uninitialised model from `model.to_json()` output (Keras 3's JSON).
+
+    Args:
+        json_string: The JSON string.
+        custom_objects: Dict of name -> class or function for custom layers and functions.
+    """
+    from kerastorch.saving.serialization import deserialize_keras_object
+    return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)
+
+
+def _json_default(obj):
+    import numpy as np
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable: {obj!r}")

@@ -128,23 +128,50 @@ class Sequential(Model):
         return shape
 
     def get_config(self):
-        from kerastorch.utils.registry import serialize
+        """Keras' Sequential config: `name`, `trainable`, `dtype`, `layers` (an `InputLayer`
+        first when the input shape is known) and `build_input_shape`."""
+        from kerastorch.models.functional_config import layer_entry
+        shape = self._known_input_shape()
         layers = []
-        if self._input_layer is not None or self._batch_input_shape is not None:
+        if self._input_layer is not None:
+            layers.append(layer_entry(self._input_layer))
+        elif shape is not None:
             layers.append({"module": "keras.layers", "class_name": "InputLayer",
-                           "config": {"batch_shape": self._batch_input_shape,
-                                      "dtype": self.dtype, "sparse": False, "ragged": False,
-                                      "name": (self._input_layer.name if self._input_layer
-                                               else "input_layer"), "optional": False},
+                           "config": {"batch_shape": shape, "dtype": self.dtype, "sparse": False,
+                                      "ragged": False, "name": "input_layer",
+                                      "optional": False},
                            "registered_name": None})
-        for layer in self._stack:
-            entry = serialize(layer)
-            entry["module"] = "keras.layers"
-            if layer.built and isinstance(layer._build_shapes, tuple):
-                entry["build_config"] = {"input_shape": layer._build_shapes}
-            layers.append(entry)
-        config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": Layer.get_config(self)["dtype"], "layers": layers}
-        if self._batch_input_shape is not None:
-            config["build_input_shape"] = self._batch_input_shape
+        layers += [layer_entry(layer) for layer in self._stack]
+        config = {**Layer.get_config(self), "layers": layers}
+        config.pop("batch_input_shape", None)
+        if shape is not None:
+            config["build_input_shape"] = shape
         return config
+
+    def _known_input_shape(self):
+        shape = self._declared_input_shape()
+        if shape is None and self.built:
+            shape = self._batch_input_shape
+        return shape
+
+    def get_build_config(self):
+        shape = self._known_input_shape()
+        return {"input_shape": shape} if self.built and shape is not None else None
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerastorch.saving.serialization import deserialize_keras_object, shape_from_config
+        if "layers" not in config:
+            raise ValueError("A Sequential model configuration must be a dictionary containing "
+                             f"the 'name' and 'layers' keys. Received: config={config!r}")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            layer = deserialize_keras_object(layer_config, custom_objects=custom_objects)
+            model.add(layer, rebuild=False)
+        shape = config.get("build_input_shape")
+        if model._declared_input_shape() is None and isinstance(shape, (list, tuple)) and \
+                shape and model._stack:
+            model.build(shape_from_config(shape))
+        else:
+            model._maybe_build()
+        return model

@@ -1,0 +1,817 @@
+"""Attention layers: `MultiHeadAttention`, `Attention` (Luong), `AdditiveAttention` (Bahdanau).
+
+`MultiHeadAttention` stores its projections as `nn.MultiheadAttention` does when the dimensions
+allow it (`in_proj_weight (3E, E)`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`), so its
+state dict loads into `nn.MultiheadAttention(E, num_heads, batch_first=True)`; Keras' per-head
+kernels `(dim, heads, key_dim)` are views translated in `keras_weight_views()`. The attention
+itself is `F.scaled_dot_product_attention` unless the scores are asked for.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from kerastorch import config, constraints, initializers, regularizers
+from kerastorch.layers.layer import InputShapeError, Layer, WeightView
+
+
+def _keras_mask(x):
+    return x.__dict__.get("_keras_mask") if isinstance(x, torch.Tensor) else None
+
+
+def _sdpa_mask_value(dtype):
+    # Added to masked logits: large enough that exp() underflows to 0 and a fully masked row
+    # stays uniform (Keras' result), small enough that kernels scaling it by log2(e) stay finite.
+    return max(torch.finfo(dtype).min * 0.5, -1e30)
+
+
+def _additive(mask, dtype, value):
+    """Bool mask (True = attend) -> float mask added to the logits."""
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill_(~mask, value)
+
+
+class _SeededDropout:
+    """Dropout on attention weights; with a `seed`, masks come from a seeded generator."""
+
+    def _drop(self, x, rate, training):
+        if not training or rate == 0:
+            return x
+        if self.seed is None:
+            return F.dropout(x, rate, True)
+        gen = self.__dict__.get("_generator")
+        if gen is None or gen.device != x.device:
+            gen = torch.Generator(device=x.device).manual_seed(self.seed)
+            self.__dict__["_generator"] = gen
+        keep = torch.rand(x.shape, device=x.device, generator=gen) >= rate
+        return x * keep.to(x.dtype) / (1.0 - rate)
+
+
+def _kernel_view(name, tensor, in_dim, heads, head_dim):
+    """Keras' `(in_dim, heads, head_dim)` kernel over a torch `(heads * head_dim, in_dim)` one."""
+    return WeightView(name, tensor, lambda t: t.T.reshape(in_dim, heads, head_dim),
+                      lambda a: a.reshape(in_dim, heads * head_dim).T)
+
+
+def _bias_view(name, tensor, heads, head_dim):
+    return WeightView(name, tensor, lambda t: t.reshape(heads, head_dim),
+                      lambda a: a.reshape(heads * head_dim))
+
+
+class _Packed:
+    """A regularizer or constraint of Keras' per-projection kernels applied to a packed torch
+    tensor (`in_proj_weight (3E, E)`, `in_proj_bias`): split it into Keras' views, apply, and
+    (constraints) pack the results again."""
+
+    def __init__(self, fn, views, is_constraint):
+        self.fn, self.views, self.is_constraint = fn, views, is_constraint  # views: (rows, to, from)
+
+    def __call__(self, packed):
+        parts, start = [], 0
+        for rows, to_keras, _ in self.views:
+            parts.append(to_keras(packed[start:start + rows]))
+            start += rows
+        if not self.is_constraint:
+            return sum(self.fn(p) for p in parts)
+        return torch.cat([back(self.fn(p)) for p, (_, _, back) in zip(parts, self.views)])
+
+
+def _clone_initializer(init, input_axes=None, output_axes=None):
+    """A fresh copy, as Keras gives each projection; VarianceScaling fans over Keras' EinsumDense
+    input/output axes."""
+    if not isinstance(init, initializers.Initializer):
+        return init
+    cfg = init.get_config()
+    if isinstance(init, initializers.VarianceScaling) and input_axes is not None and (
+            cfg.get("input_axes") is None or cfg.get("output_axes") is None):
+        cfg = {**cfg, "input_axes": input_axes, "output_axes": output_axes}
+    return type(init).from_config(cfg)
+
+
+class _AttentionOutput(Layer):
+    """MultiHeadAttention's output projection (Keras' `attention_output` EinsumDense; torch's
+    `out_proj` Linear): `weight (prod(output_shape), heads * value_dim)`, `bias`."""
+
+    def __init__(self, heads, head_dim, output_shape, use_bias, kernel_initializer,
+                 bias_initializer, kernel_regularizer, bias_regularizer, kernel_constraint,
+                 bias_constraint, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.head_dim, self.out_shape = heads, head_dim, tuple(output_shape)
+        self.use_bias = use_bias
+        units = math.prod(self.out_shape)
+        kernel_shape = (heads, head_dim, *self.out_shape)
+        init = _clone_initializer(kernel_initializer, [0, 1], list(range(2, len(kernel_shape))))
+        self.weight = nn.Parameter(init(kernel_shape).reshape(heads * head_dim, units).T
+                                   .contiguous())
+        if use_bias:
+            self.bias = nn.Parameter(_clone_initializer(bias_initializer)(self.out_shape)
+                                     .reshape(units))
+        else:
+            self.register_parameter("bias", None)
+        for reg, attr in ((kernel_regularizer, "weight"), (bias_regularizer, "bias")):
+            if reg is not None and getattr(self, attr) is not None:
+                self._weight_regularizers().append((reg, attr))
+        for con, attr in ((kernel_constraint, "weight"), (bias_constraint, "bias")):
+            if con is not None and getattr(self, attr) is not None:
+                self._weight_constraints().append((con, attr))
+        self.built = True
+
+    def call(self, inputs):
+        return F.linear(inputs, self.weight, self.bias)
+
+    def keras_weight_views(self):
+        h, d, out = self.heads, self.head_dim, self.out_shape
+        views = [WeightView("kernel", self.weight, lambda t: t.T.reshape(h, d, *out),
+                            lambda a: a.reshape(h * d, -1).T)]
+        if self.use_bias:
+            views.append(WeightView("bias", self.bias, lambda t: t.reshape(out),
+                                    lambda a: a.reshape(-1)))
+        return views
+
+
+# ------------------------------------------------------------------------- MultiHeadAttention
+class MultiHeadAttention(_SeededDropout, Layer):
+    """Multi-head attention (Vaswani et al., 2017) with Keras' arguments and weights.
+
+    `query` `(B, T, dim)` is projected to `(B, T, heads, key_dim)`, `key` to `(B, S, heads,
+    key_dim)`, `value` to `(B, S, heads, value_dim)`; `softmax(q k^T / sqrt(key_dim))` (masked)
+    weights the values; the heads are projected to `output_shape` (default: the query's dim).
+
+    Args:
+        num_heads: Number of heads.
+        key_dim: Size of each head for query and key.
+        value_dim: Size of each head for value (default `key_dim`).
+        dropout: Dropout rate on the attention weights (training only).
+        use_bias: Whether the projections have biases.
+        output_shape: Int or tuple, the output's trailing shape (default: the query's dim).
+        attention_axes: Only the default (all axes between batch and features) is supported;
+            others raise NotImplementedError.
+        sliding_window: Optional int: each query attends to keys within `sliding_window - 1`.
+        flash_attention: Accepted for Keras compatibility; torch picks its kernel itself.
+        kernel_initializer, bias_initializer: Default `glorot_uniform` (fans over Keras'
+            EinsumDense axes: `dim` in, `heads * key_dim` out) and `zeros`.
+        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: Applied to every projection, as in Keras.
+        use_gate: Gated attention: the heads are multiplied by `sigmoid(query projection)`.
+        seed: Seed of the dropout masks.
+
+    Call: `layer(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+    attention_mask=None, return_attention_scores=False, training=None,
+    use_causal_mask=False)`. Masks are True where attention is allowed; the Keras masks of
+    `query`/`value`/`key` (`_keras_mask`) are used as their masks. Returns the output, or
+    `(output, scores (B, heads, T, S))` with `return_attention_scores=True`.
+
+    State: with `heads * key_dim == dim`, `value_dim == key_dim`, no `output_shape` and no gate,
+    the layout of `nn.MultiheadAttention(dim, heads, kdim=..., vdim=..., batch_first=True)`:
+    `in_proj_weight (3E, E)` when key and value have the query's dim, else `q_proj_weight`,
+    `k_proj_weight`, `v_proj_weight`; `in_proj_bias (3E,)`; `out_proj.weight`, `out_proj.bias`.
+    Otherwise the same names with free sizes (`q_proj_weight (heads*key_dim, dim)`, ...,
+    `in_proj_bias` packing the q, k, v biases, `gate_proj_weight`, `gate_proj_bias`).
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 use_gate=False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for arg, val, optional in (("num_heads", num_heads, False), ("key_dim", key_dim, False),
+                                   ("value_dim", value_dim, True)):
+            if optional and val is None:
+                continue
+            if isinstance(val, bool) or not isinstance(val, int) or val <= 0:
+                raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): received an invalid "
+                                 f"value for argument `{arg}`, expected a positive integer. "
+                                 f"Received: {arg}={val!r}")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): `dropout` must be in "
+                             f"[0, 1). Received: dropout={dropout!r}")
+        if output_shape:
+            if isinstance(output_shape, int):
+                output_shape = (output_shape,)
+            try:
+                output_shape = tuple(int(d) for d in output_shape)
+            except TypeError:
+                raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): invalid "
+                                 "`output_shape`, expected an int, a tuple or a list. "
+                                 f"Received: output_shape={output_shape!r}") from None
+        else:
+            output_shape = None
+        if isinstance(attention_axes, int):
+            attention_axes = (attention_axes,)
+        elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): `attention_axes` must "
+                             f"be an int, list, or tuple. Received: "
+                             f"attention_axes={attention_axes!r}")
+        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
+                sliding_window, int) or sliding_window <= 0):
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): `sliding_window` must "
+                             f"be None or a positive integer. Received: "
+                             f"sliding_window={sliding_window!r}")
+        if flash_attention and dropout > 0:
+            raise ValueError("Dropout is not supported when flash attention is enabled. Please "
+                             "set dropout to 0.0 to use flash attention.")
+        self._num_heads = num_heads
+        self._key_dim = key_dim
+        self._value_dim = value_dim if value_dim else key_dim
+        self._dropout = float(dropout) if dropout else dropout
+        self._use_bias = use_bias
+        self._use_gate = use_gate
+        self._output_shape = output_shape
+        self._attention_axes = tuple(attention_axes) if attention_axes is not None else None
+        self._sliding_window = sliding_window
+        self._flash_attention = flash_attention
+        self._kernel_initializer = initializers.get(kernel_initializer)
+        self._bias_initializer = initializers.get(bias_initializer)
+        self._kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._bias_regularizer = regularizers.get(bias_regularizer)
+        # Keras gives it to every projection (each output is penalised), not to this layer.
+        self._activity_regularizer = regularizers.get(activity_regularizer)
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
+        self.seed = seed
+        self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
+        self.supports_masking = True
+
+    num_heads = property(lambda self: self._num_heads)
+    key_dim = property(lambda self: self._key_dim)
+    value_dim = property(lambda self: self._value_dim)
+    dropout = property(lambda self: self._dropout)
+    use_bias = property(lambda self: self._use_bias)
+    attention_axes = property(lambda self: self._attention_axes)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, query, value=None, key=None, **kwargs):
+        # The base builds from the first input only; the projections need value/key too.
+        if value is None:
+            value = kwargs.pop("value", None)
+        if value is None:
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention) needs `query` and "
+                             "`value`: call it as layer(query, value) or layer(query, value, "
+                             "key).")
+        if isinstance(value, np.ndarray) or isinstance(key, np.ndarray):
+            device = query.device if isinstance(query, torch.Tensor) else self._device()
+            value = config.to_tensor(value, device_=device) if isinstance(
+                value, np.ndarray) else value
+            key = config.to_tensor(key, device_=device) if isinstance(key, np.ndarray) else key
+        if not self.built:
+            self._pending_shapes = (tuple(value.shape),
+                                    None if key is None else tuple(key.shape))
+        if key is not None:
+            kwargs["key"] = key
+        return super().__call__(query, value=value, **kwargs)
+
+    # ------------------------------------------------------------------ building
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        pending = self.__dict__.pop("_pending_shapes", None)
+        if value_shape is None:
+            value_shape, key_shape = pending if pending is not None else (query_shape, None)
+        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        if value_shape[1:-1] != key_shape[1:-1]:
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): all dimensions of "
+                             "`value` and `key`, except the last one, must be equal. Received: "
+                             f"value_shape={value_shape} and key_shape={key_shape}")
+        if len(query_shape) < 3 or len(value_shape) != len(query_shape):
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention) needs query, value and "
+                             "key of the same rank >= 3 (batch, ..., features). Received: "
+                             f"query_shape={query_shape}, value_shape={value_shape}")
+        dims = (query_shape[-1], key_shape[-1], value_shape[-1])
+        if any(d is None for d in dims):
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): the last dimension of "
+                             f"query, key and value must be known. Received: query_shape="
+                             f"{query_shape}, value_shape={value_shape}, key_shape={key_shape}")
+        rank = len(query_shape) + 1  # of the projected tensors (B, ..., heads, dim)
+        default_axes = tuple(range(1, rank - 2))
+        if self._attention_axes is not None:
+            axes = tuple(a if a >= 0 else (rank - 1) + a for a in self._attention_axes)
+            if axes != default_axes:
+                raise NotImplementedError(
+                    f"Layer '{self.name}' (MultiHeadAttention): kerastorch supports only the "
+                    f"default attention_axes {default_axes} (every axis between batch and "
+                    f"features). Received: attention_axes={self._attention_axes}")
+        self._attention_axes = default_axes
+        dq, dk, dv = dims
+        h, kd, vd = self._num_heads, self._key_dim, self._value_dim
+        self._dims = dims
+        self._rank = len(query_shape)
+        out_shape = self._output_shape or (dq,)
+        self._out_shape = tuple(out_shape)
+        torch_compatible = (not self._use_gate and kd == vd and h * kd == dq
+                            and self._out_shape == (dq,))
+        self._packed = torch_compatible and dk == dq and dv == dq
+
+        def kernel(in_dim, head_dim):  # Keras (in, heads, head_dim) -> torch (out, in)
+            init = _clone_initializer(self._kernel_initializer, [0], [1, 2])
+            return init((in_dim, h, head_dim)).reshape(in_dim, h * head_dim).T.contiguous()
+
+        def bias(head_dim):
+            return _clone_initializer(self._bias_initializer)((h, head_dim)).reshape(-1)
+
+        # Keras creates query, key, (gate,) value in this order; so do we (same seeds order).
+        wq, wk = kernel(dq, kd), kernel(dk, kd)
+        bq, bk = (bias(kd), bias(kd)) if self._use_bias else (None, None)
+        if self._use_gate:
+            self.gate_proj_weight = nn.Parameter(kernel(dq, vd))
+            if self._use_bias:
+                self.gate_proj_bias = nn.Parameter(bias(vd))
+            else:
+                self.register_parameter("gate_proj_bias", None)
+        wv = kernel(dv, vd)
+        bv = bias(vd) if self._use_bias else None
+        if self._packed:
+            self.in_proj_weight = nn.Parameter(torch.cat([wq, wk, wv]))
+        else:
+            self.q_proj_weight = nn.Parameter(wq)
+            self.k_proj_weight = nn.Parameter(wk)
+            self.v_proj_weight = nn.Parameter(wv)
+        if self._use_bias:
+            self.in_proj_bias = nn.Parameter(torch.cat([bq, bk, bv]))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = _AttentionOutput(
+            h, vd, self._out_shape, self._use_bias, self._kernel_initializer,
+            self._bias_initializer, self._kernel_regularizer, self._bias_regularizer,
+            self._kernel_constraint, self._bias_constraint, name="attention_output",
+            dtype=self.dtype)
+        self._register_penalties()
+        self._part_cache = {}
+        self.built = True
+
+    def _register_penalties(self):
+        h, kd, vd = self._num_heads, self._key_dim, self._value_dim
+        dq, dk, dv = self._dims
+        kernels = [("q_proj_weight", dq, kd), ("k_proj_weight", dk, kd),
+                   ("v_proj_weight", dv, vd)]
+        biases = [(h * kd, lambda t: t.reshape(h, kd), lambda a: a.reshape(-1)),
+                  (h * kd, lambda t: t.reshape(h, kd), lambda a: a.reshape(-1)),
+                  (h * vd, lambda t: t.reshape(h, vd), lambda a: a.reshape(-1))]
+        for fn, store, is_con in ((self._kernel_regularizer, self._weight_regularizers, False),
+                                  (self._kernel_constraint, self._weight_constraints, True)):
+            if fn is None:
+                continue
+            if self._packed:  # one tensor holds three Keras kernels
+                views = [(h * hd, lambda t, i=i, hd=hd: t.T.reshape(i, h, hd),
+                          lambda a, i=i, hd=hd: a.reshape(i, h * hd).T)
+                         for _, i, hd in kernels]
+                store().append((_Packed(fn, views, is_con), "in_proj_weight"))
+            else:
+                store().extend((fn, name) for name, _, _ in kernels)
+            if self._use_gate:
+                store().append((fn, "gate_proj_weight"))
+        for fn, store, is_con in ((self._bias_regularizer, self._weight_regularizers, False),
+                                  (self._bias_constraint, self._weight_constraints, True)):
+            if fn is not None and self._use_bias:
+                store().append((_Packed(fn, biases, is_con), "in_proj_bias"))
+                if self._use_gate:
+                    store().append((fn, "gate_proj_bias"))
+
+    # ------------------------------------------------------------------ weights
+    def _part(self, name, start, stop):
+        """A cached view of rows [start, stop) of a packed parameter (stable identity, so that
+        `weights` lists the same tensors on every call)."""
+        param = getattr(self, name)
+        key = (name, start, stop)
+        hit = self._part_cache.get(key)
+        if hit is not None and hit[0] is param and hit[1] == param.data_ptr():
+            return hit[2]
+        with torch.no_grad():
+            part = param[start:stop]
+        self._part_cache[key] = (param, param.data_ptr(), part)
+        return part
+
+    def _qkv_weights(self):
+        if not self._packed:
+            return self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        e = self._dims[0]
+        return tuple(self._part("in_proj_weight", i * e, (i + 1) * e) for i in range(3))
+
+    def _qkv_bias_parts(self):
+        hk, hv = self._num_heads * self._key_dim, self._num_heads * self._value_dim
+        return (self._part("in_proj_bias", 0, hk), self._part("in_proj_bias", hk, 2 * hk),
+                self._part("in_proj_bias", 2 * hk, 2 * hk + hv))
+
+    def keras_weight_views(self):
+        # Keras' order: query, key, (gate,) value kernels and biases; the output projection is
+        # the sub-layer `out_proj`, appended by the base.
+        if not self.built:
+            return []
+        h, kd, vd = self._num_heads, self._key_dim, self._value_dim
+        dq, dk, dv = self._dims
+        wq, wk, wv = self._qkv_weights()
+        bq, bk, bv = self._qkv_bias_parts() if self._use_bias else (None, None, None)
+        groups = [("query", wq, bq, dq, kd), ("key", wk, bk, dk, kd)]
+        if self._use_gate:
+            groups.append(("gate", self.gate_proj_weight, self.gate_proj_bias, dq, vd))
+        groups.append(("value", wv, bv, dv, vd))
+        views = []
+        for name, w, b, in_dim, head_dim in groups:
+            views.append(_kernel_view(f"{name}/kernel", w, in_dim, h, head_dim))
+            if b is not None:
+                views.append(_bias_view(f"{name}/bias", b, h, head_dim))
+        return views
+
+    # ------------------------------------------------------------------ forward
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None,
+             use_causal_mask=False):
+        # Keras takes the query's mask from the tensor; value/key masks from the tensors when
+        # not given.
+        carried = _keras_mask(query)
+        query_mask = carried if carried is not None else query_mask
+        if value_mask is None:
+            value_mask = _keras_mask(value)
+        if key is not None and key_mask is None:
+            key_mask = _keras_mask(key)
+        key_in = value if key is None else key
+        self._check_inputs(query, value, key_in)
+        batch, q_mid, k_mid = query.shape[0], query.shape[1:-1], key_in.shape[1:-1]
+        t_len, s_len = math.prod(q_mid), math.prod(k_mid)
+        h, kd, vd = self._num_heads, self._key_dim, self._value_dim
+
+        q, k, v = self._project(query, key_in, value)
+        q = q.reshape(batch, t_len, h, kd).transpose(1, 2)  # (B, heads, T, key_dim)
+        k = k.reshape(batch, s_len, h, kd).transpose(1, 2)  # (B, heads, S, key_dim)
+        v = v.reshape(batch, s_len, h, vd).transpose(1, 2)  # (B, heads, S, value_dim)
+
+        causal_only = (use_causal_mask and query_mask is None and value_mask is None
+                       and key_mask is None and attention_mask is None
+                       and self._sliding_window is None)
+        mask = None if causal_only else self._attention_mask(
+            query, q_mid, k_mid, query_mask, value_mask, key_mask, attention_mask,
+            use_causal_mask)
+        rate = self._dropout if self.resolve_training(training) else 0.0
+        scores = None
+        if return_attention_scores or (rate and self.seed is not None):
+            if return_attention_scores and self._flash_attention:
+                raise ValueError("Returning attention scores is not supported when flash "
+                                 "attention is enabled. Please disable flash attention to access"
+                                 " attention scores.")
+            if causal_only:
+                mask = self._causal(q_mid, k_mid, query.device)
+            # Keras' einsum path: scaled query, masked logits (-1e9), softmax in float32, masked
+            # weights zeroed (a fully masked row attends to nothing).
+            logits = torch.matmul(q * self._inverse_sqrt_key_dim, k.transpose(-1, -2))
+            if mask is not None:
+                fill = -3e4 if logits.dtype == torch.float16 else -1e9
+                logits = logits.masked_fill(~mask, fill)
+            scores = torch.softmax(logits.float(), dim=-1).to(q.dtype)
+            if mask is not None:
+                scores = scores.masked_fill(~mask, 0.0)
+            out = torch.matmul(self._drop(scores, rate, True), v)
+        else:
+            attn_mask = rows = None
+            if mask is not None:
+                attn_mask = _additive(mask, q.dtype, _sdpa_mask_value(q.dtype))
+                # A query row with no allowed key: Keras replaces its logits by a constant, so
+                # no gradient reaches q or k through it; a zeroed q row does the same here.
+                rows = mask.any(-1, keepdim=True).to(q.dtype)
+                q = q * rows
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=rate,
+                                                 is_causal=causal_only,
+                                                 scale=self._inverse_sqrt_key_dim)
+            if rows is not None and (self._dropout or self._rank != 3):
+                # Keras takes its einsum path for these configurations, where such a row gets
+                # zero weights (its fused path, like this kernel, averages the values).
+                out = out * rows
+        out = out.transpose(1, 2).reshape(batch, t_len, h * vd)
+        if self._use_gate:
+            gate = torch.sigmoid(F.linear(query, self.gate_proj_weight, self.gate_proj_bias))
+            self._activity(gate)
+            out = out * gate.reshape(batch, t_len, h * vd)
+        out = self.out_proj.call(out).reshape(batch, *q_mid, *self._out_shape)
+        self._activity(out)
+        if carried is not None:
+            out._keras_mask = carried
+        if return_attention_scores:
+            return out, scores.reshape(batch, h, *q_mid, *k_mid)
+        return out
+
+    def _project(self, query, key, value):
+        if self._use_bias:
+            if self._packed:  # slices taken here stay in the autograd graph
+                bq, bk, bv = self.in_proj_bias.split(self._dims[0])
+            else:
+                hk = self._num_heads * self._key_dim
+                bq, bk, bv = self.in_proj_bias.split([hk, hk, self._num_heads * self._value_dim])
+        else:
+            bq = bk = bv = None
+        if self._packed:
+            if query is key and key is value:  # self-attention: one GEMM for q, k and v
+                q, k, v = F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, -1)
+                self._activity(q, k, v)
+                return q, k, v
+            wq, wk, wv = self.in_proj_weight.chunk(3)
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        q, k, v = F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+        self._activity(q, k, v)
+        return q, k, v
+
+    def _activity(self, *outputs):
+        reg = self._activity_regularizer
+        if reg is not None:
+            for out in outputs:  # Keras: penalty / batch size, for every projection's output
+                self.add_loss(reg(out) / out.shape[0])
+
+    def _check_inputs(self, query, value, key):
+        dq, dk, dv = self._dims
+        for arg, tensor, want in (("query", query, dq), ("key", key, dk), ("value", value, dv)):
+            if tensor.dim() != self._rank or tensor.shape[-1] != want:
+                raise InputShapeError(
+                    f"Input '{arg}' of layer '{self.name}' (MultiHeadAttention) is incompatible "
+                    f"with the layer: it was built for rank {self._rank} and last dimension "
+                    f"{want}. Received: {arg}.shape={tuple(tensor.shape)}")
+        if value.shape[:-1] != key.shape[:-1]:
+            raise InputShapeError(
+                f"Layer '{self.name}' (MultiHeadAttention): all dimensions of `value` and `key`, "
+                f"except the last one, must be equal. Received: value.shape="
+                f"{tuple(value.shape)}, key.shape={tuple(key.shape)}")
+
+    def _causal(self, q_mid, k_mid, device):
+        if len(q_mid) != 1:
+            raise NotImplementedError(f"Layer '{self.name}' (MultiHeadAttention): causal and "
+                                      "sliding-window masks need inputs of rank 3.")
+        return torch.ones(q_mid[0], k_mid[0], dtype=torch.bool, device=device).tril()
+
+    def _attention_mask(self, query, q_mid, k_mid, query_mask, value_mask, key_mask,
+                        attention_mask, use_causal_mask):
+        """Keras' `_compute_attention_mask`, as a bool `(B or 1, heads or 1, T, S)` tensor."""
+        batch, t_len, s_len = query.shape[0], math.prod(q_mid), math.prod(k_mid)
+        device = query.device
+        mask = None
+
+        def both(a, b):
+            return b if a is None else a & b
+
+        if query_mask is not None:
+            mask = torch.as_tensor(query_mask, device=device).bool() \
+                .reshape(batch, t_len).unsqueeze(-1)  # (B, T, 1)
+        for m in (value_mask, key_mask):
+            if m is not None:
+                m = torch.as_tensor(m, device=device).bool().reshape(batch, s_len)
+                mask = both(mask, m.unsqueeze(-2))  # (B, 1, S)
+        if use_causal_mask:
+            mask = both(mask, self._causal(q_mid, k_mid, device))
+        if self._sliding_window is not None:
+            if len(q_mid) != 1:
+                self._causal(q_mid, k_mid, device)  # raises
+            rows = torch.arange(t_len, device=device).unsqueeze(-1)
+            cols = torch.arange(s_len, device=device)
+            mask = both(mask, (rows - cols).abs() < self._sliding_window)
+        if attention_mask is not None:
+            am = torch.as_tensor(attention_mask, device=device)
+            am = am if am.dtype == torch.bool else am != 0
+            if len(q_mid) > 1:  # (B, *T dims, *S dims) -> (B, T, S)
+                am = am.reshape(*am.shape[:am.dim() - len(q_mid) - len(k_mid)], t_len, s_len)
+            mask = am if mask is None else am & mask
+        if mask is None:
+            return None
+        while mask.dim() < 4:  # Keras expands at the heads axis
+            mask = mask.unsqueeze(-3)
+        return mask
+
+    # ------------------------------------------------------------------ shapes & config
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None, *,
+                             value=None, key=None, return_attention_scores=False, **kwargs):
+        query_shape = tuple(query_shape)
+        if value_shape is None and value is not None:
+            value_shape = tuple(value.shape)
+        if key_shape is None and key is not None:
+            key_shape = tuple(key.shape)
+        value_shape = query_shape if value_shape is None else tuple(value_shape)
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        if value_shape[1:-1] != key_shape[1:-1]:
+            raise ValueError(f"Layer '{self.name}' (MultiHeadAttention): all dimensions of "
+                             "`value` and `key`, except the last one, must be equal. Received: "
+                             f"value_shape={value_shape} and key_shape={key_shape}")
+        out = query_shape[:-1] + self._output_shape if self._output_shape else query_shape
+        if return_attention_scores:
+            return out, (query_shape[0], self._num_heads, *query_shape[1:-1],
+                         *key_shape[1:-1])
+        return out
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_heads": self._num_heads,
+            "key_dim": self._key_dim,
+            "value_dim": self._value_dim,
+            "dropout": self._dropout,
+            "use_bias": self._use_bias,
+            "use_gate": self._use_gate,
+            "output_shape": self._output_shape,
+            "attention_axes": self._attention_axes,
+            "sliding_window": self._sliding_window,
+            "kernel_initializer": initializers.serialize(self._kernel_initializer),
+            "bias_initializer": initializers.serialize(self._bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
+            "seed": self.seed,
+        }
+
+    def extra_repr(self):
+        return (f"name={self.name!r}, num_heads={self._num_heads}, key_dim={self._key_dim}, "
+                f"value_dim={self._value_dim}")
+
+
+# ------------------------------------------------------------------------- Attention layers
+class Attention(_SeededDropout, Layer):
+    """Dot-product (Luong) attention: `softmax(q k^T) v` over `[query, value]` or
+    `[query, value, key]` (`key` defaults to `value`).
+
+    Args:
+        use_scale: Learn a scalar `scale` multiplying the scores.
+        score_mode: `"dot"` (`q k^T`) or `"concat"` (`sum(tanh(scale * (q + k)))` times a
+            learned `concat_score_weight`).
+        dropout: Dropout rate on the attention weights (training only).
+        seed: Seed of the dropout masks.
+
+    Call: `layer([query, value(, key)], mask=[query_mask, value_mask], training=None,
+    return_attention_scores=False, use_causal_mask=False)`. Inputs `(B, Tq, dim)`, `(B, Tv,
+    dim)`; output `(B, Tq, dim)`; masked query positions output 0.
+
+    State: `scale`, `concat_score_weight` (scalars; Keras' names, no torch module has them).
+    """
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): invalid value for "
+                             "argument score_mode. Expected one of {'dot', 'concat'}. "
+                             f"Received: score_mode={score_mode!r}")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): `dropout` must be "
+                             f"in [0, 1). Received: dropout={dropout!r}")
+        self.use_scale = use_scale
+        self.score_mode = score_mode
+        self.dropout = dropout
+        self.seed = seed
+        self.supports_masking = True
+
+    def _validate_inputs(self, inputs, mask=None):
+        name = type(self).__name__
+        if not isinstance(inputs, (list, tuple)) or _is_one_shape(inputs):
+            raise ValueError(f"Layer '{self.name}' ({name}) must be called on a list of inputs, "
+                             f"namely [query, value] or [query, value, key]. Received: "
+                             f"inputs={_describe(inputs)}.")
+        if not 2 <= len(inputs) <= 3:
+            raise ValueError(f"Layer '{self.name}' ({name}) accepts an inputs list of length 2 "
+                             f"or 3, namely [query, value] or [query, value, key]. Received "
+                             f"length: {len(inputs)}.")
+        if mask is not None:
+            if not isinstance(mask, (list, tuple)):
+                raise ValueError(f"Layer '{self.name}' ({name}): the mask must be a list, namely "
+                                 f"[query_mask, value_mask]. Received: mask={_describe(mask)}.")
+            if not 2 <= len(mask) <= 3:
+                raise ValueError(f"Layer '{self.name}' ({name}) accepts a mask list of length 2 "
+                                 f"or 3. Received length: {len(mask)}.")
+
+    def build(self, input_shape):
+        self._validate_inputs(input_shape)
+        if self.use_scale:
+            self.scale = nn.Parameter(torch.ones(()))
+        else:
+            self.scale = None
+        if self.score_mode == "concat":
+            self.concat_score_weight = nn.Parameter(torch.ones(()))
+        else:
+            self.concat_score_weight = None
+        self.built = True
+
+    def keras_weight_views(self):
+        if not self.built:
+            return []
+        return [WeightView(n, t) for n, t in (("scale", self.scale),
+                                              ("concat_score_weight", self.concat_score_weight))
+                if t is not None]
+
+    def _calculate_scores(self, query, key):
+        if self.score_mode == "dot":
+            scores = torch.matmul(query, key.transpose(-2, -1))
+            return scores * self.scale if self.scale is not None else scores
+        summed = query.unsqueeze(-2) + key.unsqueeze(-3)  # (B, Tq, Tv, dim)
+        if self.scale is not None:
+            summed = self.scale * summed
+        return self.concat_score_weight * torch.tanh(summed).sum(-1)
+
+    def _score_mask(self, v_mask, use_causal_mask, tq, tv, device):
+        """Keras' `_calculate_score_mask`: bool, True where attention is allowed."""
+        if v_mask is not None:
+            v_mask = torch.as_tensor(v_mask, device=device).bool().unsqueeze(-2)  # (B, 1, Tv)
+        if not use_causal_mask:
+            return v_mask
+        causal = torch.ones(tq, tv, dtype=torch.bool, device=device).tril()
+        return causal if v_mask is None else v_mask & causal
+
+    def call(self, inputs, mask=None, training=None, return_attention_scores=False,
+             use_causal_mask=False):
+        self._validate_inputs(inputs, mask)
+        q, v = inputs[0], inputs[1]
+        k = inputs[2] if len(inputs) > 2 else v
+        q_mask = mask[0] if mask else None
+        v_mask = mask[1] if mask else None
+        if q.shape[-1] != k.shape[-1]:
+            raise InputShapeError(f"Layer '{self.name}' ({type(self).__name__}): query and key "
+                                  f"need the same last dimension. Received: query.shape="
+                                  f"{tuple(q.shape)}, key.shape={tuple(k.shape)}")
+        score_mask = self._score_mask(v_mask, use_causal_mask, q.shape[-2], k.shape[-2],
+                                      q.device)
+        rate = self.dropout if self.resolve_training(training) else 0.0
+        # Keras subtracts 1e9 (65504 in float16) from masked scores.
+        max_value = 65504.0 if q.dtype == torch.float16 else 1.0e9
+        if self._fused(return_attention_scores, rate):
+            query = q * self.scale if self.scale is not None else q
+            bias = None if score_mask is None else _additive(score_mask, q.dtype, -max_value)
+            out = F.scaled_dot_product_attention(query, k, v, attn_mask=bias, dropout_p=rate,
+                                                 scale=1.0)
+            scores = None
+        else:
+            logits = self._calculate_scores(q, k)
+            if score_mask is not None:
+                logits = logits - max_value * (~score_mask).to(logits.dtype)
+            scores = torch.softmax(logits, dim=-1)
+            out = torch.matmul(self._drop(scores, rate, True), v)
+        if q_mask is not None:
+            q_mask = torch.as_tensor(q_mask, device=out.device).bool().unsqueeze(-1)
+            out = torch.where(q_mask, out, torch.zeros((), dtype=out.dtype, device=out.device))
+        if return_attention_scores:
+            return out, scores
+        return out
+
+    def _fused(self, return_attention_scores, rate):
+        return (self.score_mode == "dot" and not return_attention_scores
+                and not (rate and self.seed is not None))
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or mask[0] is None:
+            return None
+        return mask[0]
+
+    def compute_output_shape(self, input_shape, return_attention_scores=False, **kwargs):
+        self._validate_inputs(input_shape)
+        query_shape, value_shape = tuple(input_shape[0]), tuple(input_shape[1])
+        key_shape = tuple(input_shape[2]) if len(input_shape) > 2 else value_shape
+        out = (*query_shape[:-1], value_shape[-1])
+        if return_attention_scores:
+            return out, (*query_shape[:-1], key_shape[-2])
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "use_scale": self.use_scale,
+                "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
+
+
+class AdditiveAttention(Attention):
+    """Additive (Bahdanau) attention: scores `sum(scale * tanh(q + k), -1)`, then as
+    `Attention`.
+
+    Args:
+        use_scale: Learn a `scale` vector `(dim,)` (glorot_uniform) multiplying the tanh terms.
+        dropout: Dropout rate on the attention weights (training only).
+
+    State: `scale (dim,)`.
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        self._validate_inputs(input_shape)
+        dim = input_shape[0][-1]
+        if self.use_scale:
+            self.scale = nn.Parameter(initializers.get("glorot_uniform")((dim,)))
+        else:
+            self.scale = None
+        self.concat_score_weight = None
+        self.built = True
+
+    def _calculate_scores(self, query, key):
+        terms = torch.tanh(query.unsqueeze(-2) + key.unsqueeze(-3))  # (B, Tq, Tv, dim)
+        return terms @ self.scale if self.scale is not None else terms.sum(-1)
+
+    def _fused(self, return_attention_scores, rate):
+        return False
+
+    def get_config(self):
+        cfg = super().get_config()
+        del cfg["score_mode"]
+        return cfg
+
+
+def _is_one_shape(x):
+    return isinstance(x, tuple) and all(d is None or isinstance(d, int) for d in x)
+
+
+def _describe(x):
+    if isinstance(x, torch.Tensor):
+        return f"<tensor shape={tuple(x.shape)}>"
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], torch.Tensor):
+        return type(x)(_describe(t) for t in x)
+    return repr(x)
