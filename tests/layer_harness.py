@@ -85,6 +85,9 @@ def keras_input_grad(ref, x, **call_kwargs):
     import jax
     import jax.numpy as jnp
 
+    import inspect
+    if "training" not in inspect.signature(ref.call).parameters:
+        call_kwargs.pop("training", None)
     trainable = [v.value for v in ref.trainable_variables]
     non_trainable = [v.value for v in ref.non_trainable_variables]
 

@@ -22,12 +22,6 @@ def _keras_mask(x):
     return x.__dict__.get("_keras_mask") if isinstance(x, torch.Tensor) else None
 
 
-def _sdpa_mask_value(dtype):
-    # Added to masked logits: large enough that exp() underflows to 0 and a fully masked row
-    # stays uniform (Keras' result), small enough that kernels scaling it by log2(e) stay finite.
-    return max(torch.finfo(dtype).min * 0.5, -1e30)
-
-
 def _additive(mask, dtype, value):
     """Bool mask (True = attend) -> float mask added to the logits."""
     return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill_(~mask, value)
@@ -465,10 +459,13 @@ class MultiHeadAttention(_SeededDropout, Layer):
         else:
             attn_mask = rows = None
             if mask is not None:
-                attn_mask = _additive(mask, q.dtype, _sdpa_mask_value(q.dtype))
-                # A query row with no allowed key: Keras replaces its logits by a constant, so
-                # no gradient reaches q or k through it; a zeroed q row does the same here.
-                rows = mask.any(-1, keepdim=True).to(q.dtype)
+                # A query row with no allowed key: Keras replaces its logits by one constant,
+                # so it averages all values and no gradient reaches q or k through it. Here the
+                # row is unmasked and its q zeroed: equal logits, the same average and
+                # gradients, and no huge finite mask value to spoil the kernel's logsumexp.
+                has_key = mask.any(-1, keepdim=True)
+                attn_mask = _additive(mask | ~has_key, q.dtype, float("-inf"))
+                rows = has_key.to(q.dtype)
                 q = q * rows
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=rate,
                                                  is_causal=causal_only,
@@ -721,20 +718,21 @@ class Attention(_SeededDropout, Layer):
             raise InputShapeError(f"Layer '{self.name}' ({type(self).__name__}): query and key "
                                   f"need the same last dimension. Received: query.shape="
                                   f"{tuple(q.shape)}, key.shape={tuple(k.shape)}")
-        score_mask = self._score_mask(v_mask, use_causal_mask, q.shape[-2], k.shape[-2],
-                                      q.device)
+        score_mask = None if v_mask is None and not use_causal_mask else self._score_mask(
+            v_mask, use_causal_mask, q.shape[-2], k.shape[-2], q.device)
         rate = self.dropout if self.resolve_training(training) else 0.0
-        # Keras subtracts 1e9 (65504 in float16) from masked scores.
-        max_value = 65504.0 if q.dtype == torch.float16 else 1.0e9
-        if self._fused(return_attention_scores, rate):
+        if self._fused(return_attention_scores, rate) and (v_mask is None):
+            # No padding mask, so no query row without keys: the fused kernel (causal or not).
             query = q * self.scale if self.scale is not None else q
-            bias = None if score_mask is None else _additive(score_mask, q.dtype, -max_value)
-            out = F.scaled_dot_product_attention(query, k, v, attn_mask=bias, dropout_p=rate,
-                                                 scale=1.0)
+            out = F.scaled_dot_product_attention(query, k, v, dropout_p=rate,
+                                                 is_causal=bool(use_causal_mask), scale=1.0)
             scores = None
         else:
             logits = self._calculate_scores(q, k)
             if score_mask is not None:
+                # Keras subtracts 1e9 (65504 in float16) from masked scores: a row with no key
+                # left then averages the values, and gradients still pass through its scores.
+                max_value = 65504.0 if q.dtype == torch.float16 else 1.0e9
                 logits = logits - max_value * (~score_mask).to(logits.dtype)
             scores = torch.softmax(logits, dim=-1)
             out = torch.matmul(self._drop(scores, rate, True), v)

@@ -456,13 +456,16 @@ class Layer(nn.Module):
         for layer in self._flatten_layers():
             out.extend(layer._losses)
             for reg, attr in layer.__dict__.get("_regularizers", ()):
-                view = next((v for v in layer.keras_weight_views() if v.name == attr), None)
-                weight = view.keras_value() if view is not None else getattr(layer, attr)
-                if view is not None:  # keras_value detaches; regularize the live tensor
-                    t = getattr(layer, attr)
-                    weight = view.to_keras(t) if view.to_keras else t
+                weight = layer.keras_view_of(attr)
                 out.append(reg(weight))
         return out
+
+    def keras_view_of(self, attr: str) -> torch.Tensor:
+        """The live (differentiable) tensor `getattr(self, attr)` in Keras' layout: what
+        regularizers and constraints see."""
+        tensor = getattr(self, attr)
+        view = next((v for v in self.keras_weight_views() if v.tensor is tensor), None)
+        return view.to_keras(tensor) if view is not None and view.to_keras else tensor
 
     def _clear_losses(self) -> None:
         for layer in self._flatten_layers():

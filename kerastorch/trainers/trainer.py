@@ -510,11 +510,11 @@ def y_pred_device(y_pred):
 def view(layer, attr, assign=None):
     """A weight in Keras' layout (what regularizers and constraints see); with `assign`,
     replace it by `assign(weight)`."""
-    tensor = getattr(layer, attr)
-    spec = next((v for v in layer.keras_weight_views() if v.tensor is tensor), None)
-    keras_view = spec.to_keras(tensor) if spec is not None and spec.to_keras else tensor
+    keras_view = layer.keras_view_of(attr)
     if assign is None:
         return keras_view
+    tensor = getattr(layer, attr)
+    spec = next((v for v in layer.keras_weight_views() if v.tensor is tensor), None)
     new = assign(keras_view)
     if spec is not None and spec.from_keras:
         new = spec.from_keras(new)

@@ -46,8 +46,11 @@ BN_CASES = {
 @pytest.mark.parametrize("case", list(BN_CASES))
 def test_batch_norm_matches_keras(keras3, rng, case, training):
     make, shape = BN_CASES[case]
-    compare_with_keras(keras3, ours_for(make), _x(rng, *shape), training=training, atol=ATOL,
-                       rng=rng, check_grad=training)
+    x = _x(rng, *shape)
+    ref, ours = compare_with_keras(keras3, ours_for(make), x, training=training, atol=ATOL,
+                                   rng=rng)
+    if training:
+        _check_input_grad(ref, ours, x, training=True)
 
 
 @pytest.mark.parametrize("case", ["default_2d", "nhwc", "axis1_nchw", "seq_momentum_eps",
@@ -132,22 +135,23 @@ def test_normalization_matches_keras(keras3, rng, case):
         _check_input_grad(ref, ours, x)
 
 
-def _check_input_grad(ref, ours, x):
-    """d sum(out * w) / dx for a fixed random w (a plain sum has a zero gradient through a
-    normalization), for layers whose Keras `call` takes no `training` argument."""
+def _check_input_grad(ref, ours, x, **call_kwargs):
+    """d sum(out * w) / dx for a fixed random w: a plain sum (the harness' check) has a zero
+    gradient through a normalization."""
     import jax
     import jax.numpy as jnp
 
     w = np.random.default_rng(1).normal(size=x.shape).astype("float32")
     trainable = [v.value for v in ref.trainable_variables]
+    non_trainable = [v.value for v in ref.non_trainable_variables]
 
     def total(inp):
-        out, _ = ref.stateless_call(trainable, [], inp)
+        out, _ = ref.stateless_call(trainable, non_trainable, inp, **call_kwargs)
         return jnp.sum(out * w)
 
     want = np.asarray(jax.grad(total)(jnp.asarray(x)))
     t = torch.from_numpy(x).requires_grad_(True)
-    (ours(t) * torch.from_numpy(w)).sum().backward()
+    (ours(t, **call_kwargs) * torch.from_numpy(w)).sum().backward()
     np.testing.assert_allclose(t.grad.numpy(), want, atol=ATOL, rtol=1e-4)
 
 

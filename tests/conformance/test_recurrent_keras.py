@@ -77,7 +77,7 @@ CONFIGS = {
 def test_rnn_layers(keras3, rng, x, kind, config):
     kwargs = CONFIGS[config]
     compare_with_keras(keras3, lambda L: getattr(ns(L), kind)(U, **kwargs), x, rng=rng,
-                       check_grad=kind != "SimpleRNN" or config == "relu")
+                       check_grad=config in ("seq_state_backwards", "relu"))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -93,7 +93,8 @@ def test_rnn_layers_training_mode(keras3, rng, x, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_masks(keras3, rng, x, kind, flags, mask_fn):
     compare_with_keras(keras3, lambda L: getattr(ns(L), kind)(U, **flags, **FAST), x, rng=rng,
-                       call_kwargs={"mask": mask_fn()}, check_grad=kind != "SimpleRNN")
+                       call_kwargs={"mask": mask_fn()},
+                       check_grad=kind != "SimpleRNN" and mask_fn is not with_empty_row)
 
 
 @pytest.mark.parametrize("mask_fn", [right_padded, ragged])
@@ -190,7 +191,7 @@ def test_cells_one_step(keras3, rng, kind):
 def test_bidirectional_merge_modes(keras3, rng, x, merge_mode):
     compare_with_keras(keras3, lambda L: ns(L).Bidirectional(
         ns(L).LSTM(U, return_sequences=True, **FAST), merge_mode=merge_mode), x, rng=rng,
-        check_grad=merge_mode is not None)
+        check_grad=merge_mode == "concat")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -216,7 +217,7 @@ def test_bidirectional_backward_layer(keras3, rng, x):
         L = ns(L)
         return L.Bidirectional(L.LSTM(U, **FAST),
                                backward_layer=L.GRU(U + 1, go_backwards=True, **FAST))
-    compare_with_keras(keras3, make, x, rng=rng, check_grad=True)
+    compare_with_keras(keras3, make, x, rng=rng)
     compare_with_keras(keras3, make, x, rng=rng, call_kwargs={"mask": right_padded()})
 
 
@@ -234,8 +235,7 @@ def test_time_distributed_conv2d(keras3, rng):
     x5 = rng.normal(size=(2, 3, 6, 6, 2)).astype("float32")
     compare_with_keras(keras3, lambda L: ns(L).TimeDistributed(ns(L).Conv2D(4, 3)), x5, rng=rng)
     compare_with_keras(keras3, lambda L: ns(L).TimeDistributed(
-        ns(L).Conv2D(3, 3, strides=2, padding="same", activation="relu")), x5, rng=rng,
-        check_grad=True)
+        ns(L).Conv2D(3, 3, strides=2, padding="same", activation="relu")), x5, rng=rng)
 
 
 def test_time_distributed_over_an_rnn(keras3, rng):
