@@ -32,3 +32,15 @@ from kerastorch.layers.pooling import GlobalMaxPooling3D as GlobalMaxPooling3D
 from kerastorch.layers.pooling import MaxPooling1D as MaxPooling1D
 from kerastorch.layers.pooling import MaxPooling2D as MaxPooling2D
 from kerastorch.layers.pooling import MaxPooling3D as MaxPooling3D
+from kerastorch.layers.preprocessing import CategoryEncoding as CategoryEncoding
+from kerastorch.layers.preprocessing import Discretization as Discretization
+from kerastorch.layers.preprocessing import Normalization as Normalization
+from kerastorch.layers.preprocessing import Rescaling as Rescaling
+from kerastorch.layers.preprocessing_image import CenterCrop as CenterCrop
+from kerastorch.layers.preprocessing_image import RandomBrightness as RandomBrightness
+from kerastorch.layers.preprocessing_image import RandomContrast as RandomContrast
+from kerastorch.layers.preprocessing_image import RandomFlip as RandomFlip
+from kerastorch.layers.preprocessing_image import RandomRotation as RandomRotation
+from kerastorch.layers.preprocessing_image import RandomTranslation as RandomTranslation
+from kerastorch.layers.preprocessing_image import RandomZoom as RandomZoom
+from kerastorch.layers.preprocessing_image import Resizing as Resizing
