@@ -1,6 +1,6 @@
 """A Keras-style convnet on MNIST, channels_last images of shape (28, 28, 1).
 
-    python examples/mnist_convnet.py --data-dir ../shared/data/mnist --epochs 4
+    python examples/mnist_convnet.py --data-dir ../shared/data/mnist --epochs 5
 
 Conv2D-MaxPooling x2, Dropout, Dense softmax, Adam, as in the Keras "Simple MNIST convnet"
 example. On the 8,000/2,000 split of the test-set images it reaches about 97-98% in a few epochs.
@@ -32,7 +32,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="A Keras-style MNIST convnet on kerastorch.")
     parser.add_argument("--data-dir", help="folder with mnist.npz or the MNIST IDX files")
     parser.add_argument("--device", help="cpu, cuda, mps (default: best available)")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
     if args.device:

@@ -336,7 +336,7 @@ class Masking(Layer):
 
     def call(self, inputs):
         keep = torch.any(inputs != self.mask_value, dim=-1, keepdim=True)
-        return torch.where(keep, inputs, 0.0)
+        return torch.where(keep, inputs, 0)
 
     def compute_mask(self, inputs, mask=None):
         return torch.any(inputs != self.mask_value, dim=-1)

@@ -207,13 +207,23 @@ def _mha_compare(keras3, make, inputs, rng, *, masks=None, check_grad=False, tra
         trainable = [v.value for v in ref.trainable_variables]
         non_trainable = [v.value for v in ref.non_trainable_variables]
 
+        grad_kwargs = dict(call_kwargs)
+        if masks:  # masks do not ride on JAX tracers: pass Keras' equivalent attention_mask
+            assert "attention_mask" not in call_kwargs
+            q_mask, v_mask = (list(masks) + [None])[:2]
+            full = np.ones((inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]), bool)
+            full &= q_mask[:, :, None] if q_mask is not None else True
+            full &= v_mask[:, None, :] if v_mask is not None else True
+            grad_kwargs["attention_mask"] = full
+
         def total(*arrays):
-            out, _ = ref.stateless_call(trainable, non_trainable, *keras_args(arrays),
-                                        training=training, **call_kwargs)
+            out, _ = ref.stateless_call(trainable, non_trainable,
+                                        *[jnp.asarray(a) for a in arrays], training=training,
+                                        **grad_kwargs)
             return jnp.sum(out[0] if isinstance(out, tuple) else out)
 
         argnums = tuple(range(len(inputs)))
-        want_grads = jax.grad(total, argnums=argnums)(*[jnp.asarray(a) for a in inputs])
+        want_grads = jax.jit(jax.grad(total, argnums=argnums))(*[jnp.asarray(a) for a in inputs])
         tensors = torch_args(inputs, grad=True)
         out = ours(*tensors, training=training, **t_kwargs)
         (out[0] if isinstance(out, tuple) else out).sum().backward()
