@@ -10,8 +10,9 @@ from torch import nn
 import kerastorch
 from kerastorch.layers import recurrent
 from kerastorch.layers.core import Dense
-from kerastorch.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from kerastorch.layers.recurrent import GRU, LSTM, SimpleRNN
 from kerastorch.layers.regularization import Dropout
+from kerastorch.layers.rnn_base import RNN
 from kerastorch.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from kerastorch.layers.rnn_wrappers import Bidirectional, TimeDistributed
 

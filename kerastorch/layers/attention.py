@@ -57,10 +57,10 @@ def _bias_view(name, tensor, heads, head_dim):
 class _Packed:
     """A regularizer or constraint of Keras' per-projection kernels applied to a packed torch
     tensor (`in_proj_weight (3E, E)`, `in_proj_bias`): split it into Keras' views, apply, and
-    (constraints) pack the results again."""
+    (constraints) pack the results again. `views`: `(rows, to_keras, from_keras)` per part."""
 
     def __init__(self, fn, views, is_constraint):
-        self.fn, self.views, self.is_constraint = fn, views, is_constraint  # views: (rows, to, from)
+        self.fn, self.views, self.is_constraint = fn, views, is_constraint
 
     def __call__(self, packed):
         parts, start = [], 0
@@ -96,12 +96,10 @@ class _AttentionOutput(Layer):
         self.use_bias = use_bias
         units = math.prod(self.out_shape)
         kernel_shape = (heads, head_dim, *self.out_shape)
-        init = _clone_initializer(kernel_initializer, [0, 1], list(range(2, len(kernel_shape))))
-        self.weight = nn.Parameter(init(kernel_shape).reshape(heads * head_dim, units).T
-                                   .contiguous())
+        self.weight = nn.Parameter(kernel_initializer(kernel_shape)
+                                   .reshape(heads * head_dim, units).T.contiguous())
         if use_bias:
-            self.bias = nn.Parameter(_clone_initializer(bias_initializer)(self.out_shape)
-                                     .reshape(units))
+            self.bias = nn.Parameter(bias_initializer(self.out_shape).reshape(units))
         else:
             self.register_parameter("bias", None)
         for reg, attr in ((kernel_regularizer, "weight"), (bias_regularizer, "bias")):
@@ -162,7 +160,8 @@ class MultiHeadAttention(_SeededDropout, Layer):
     `in_proj_weight (3E, E)` when key and value have the query's dim, else `q_proj_weight`,
     `k_proj_weight`, `v_proj_weight`; `in_proj_bias (3E,)`; `out_proj.weight`, `out_proj.bias`.
     Otherwise the same names with free sizes (`q_proj_weight (heads*key_dim, dim)`, ...,
-    `in_proj_bias` packing the q, k, v biases, `gate_proj_weight`, `gate_proj_bias`).
+    `q_proj_bias`, ..., `gate_proj_weight`, `gate_proj_bias`). Keras' per-projection kernels
+    over packed tensors are Parameter-typed aliases of their rows (see `_part`).
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
@@ -211,7 +210,7 @@ class MultiHeadAttention(_SeededDropout, Layer):
         self._num_heads = num_heads
         self._key_dim = key_dim
         self._value_dim = value_dim if value_dim else key_dim
-        self._dropout = float(dropout) if dropout else dropout
+        self._dropout = dropout
         self._use_bias = use_bias
         self._use_gate = use_gate
         self._output_shape = output_shape
@@ -226,6 +225,16 @@ class MultiHeadAttention(_SeededDropout, Layer):
         self._activity_regularizer = regularizers.get(activity_regularizer)
         self._kernel_constraint = constraints.get(kernel_constraint)
         self._bias_constraint = constraints.get(bias_constraint)
+        # Each projection gets its own copy (fresh seeds), as Keras gives each EinsumDense one;
+        # VarianceScaling fans over Keras' EinsumDense axes: `dim` in, `heads * head_dim` out.
+        out_rank = len(output_shape) if output_shape else 1
+        self._initializers = {
+            name: (_clone_initializer(self._kernel_initializer, [0], [1, 2]),
+                   _clone_initializer(self._bias_initializer))
+            for name in ("query", "key", "gate", "value")}
+        self._initializers["output"] = (
+            _clone_initializer(self._kernel_initializer, [0, 1], list(range(2, 2 + out_rank))),
+            _clone_initializer(self._bias_initializer))
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         self.supports_masking = True
@@ -294,41 +303,46 @@ class MultiHeadAttention(_SeededDropout, Layer):
         self._rank = len(query_shape)
         out_shape = self._output_shape or (dq,)
         self._out_shape = tuple(out_shape)
-        torch_compatible = (not self._use_gate and kd == vd and h * kd == dq
-                            and self._out_shape == (dq,))
-        self._packed = torch_compatible and dk == dq and dv == dq
+        # nn.MultiheadAttention's layout when it can hold these weights: one packed bias, and
+        # one packed weight when key and value have the query's dim.
+        self._torch_layout = (not self._use_gate and kd == vd and h * kd == dq
+                              and self._out_shape == (dq,))
+        self._packed = self._torch_layout and dk == dq and dv == dq
 
-        def kernel(in_dim, head_dim):  # Keras (in, heads, head_dim) -> torch (out, in)
-            init = _clone_initializer(self._kernel_initializer, [0], [1, 2])
+        def kernel(name, in_dim, head_dim):  # Keras (in, heads, head_dim) -> torch (out, in)
+            init = self._initializers[name][0]
             return init((in_dim, h, head_dim)).reshape(in_dim, h * head_dim).T.contiguous()
 
-        def bias(head_dim):
-            return _clone_initializer(self._bias_initializer)((h, head_dim)).reshape(-1)
+        def bias(name, head_dim):
+            return self._initializers[name][1]((h, head_dim)).reshape(-1)
 
-        # Keras creates query, key, (gate,) value in this order; so do we (same seeds order).
-        wq, wk = kernel(dq, kd), kernel(dk, kd)
-        bq, bk = (bias(kd), bias(kd)) if self._use_bias else (None, None)
+        wq, wk = kernel("query", dq, kd), kernel("key", dk, kd)
+        bq, bk = (bias("query", kd), bias("key", kd)) if self._use_bias else (None, None)
         if self._use_gate:
-            self.gate_proj_weight = nn.Parameter(kernel(dq, vd))
+            self.gate_proj_weight = nn.Parameter(kernel("gate", dq, vd))
             if self._use_bias:
-                self.gate_proj_bias = nn.Parameter(bias(vd))
+                self.gate_proj_bias = nn.Parameter(bias("gate", vd))
             else:
                 self.register_parameter("gate_proj_bias", None)
-        wv = kernel(dv, vd)
-        bv = bias(vd) if self._use_bias else None
+        wv = kernel("value", dv, vd)
+        bv = bias("value", vd) if self._use_bias else None
         if self._packed:
             self.in_proj_weight = nn.Parameter(torch.cat([wq, wk, wv]))
         else:
             self.q_proj_weight = nn.Parameter(wq)
             self.k_proj_weight = nn.Parameter(wk)
             self.v_proj_weight = nn.Parameter(wv)
-        if self._use_bias:
+        if not self._use_bias:
+            self.register_parameter("in_proj_bias", None)
+        elif self._torch_layout:
             self.in_proj_bias = nn.Parameter(torch.cat([bq, bk, bv]))
         else:
-            self.register_parameter("in_proj_bias", None)
+            self.q_proj_bias = nn.Parameter(bq)
+            self.k_proj_bias = nn.Parameter(bk)
+            self.v_proj_bias = nn.Parameter(bv)
         self.out_proj = _AttentionOutput(
-            h, vd, self._out_shape, self._use_bias, self._kernel_initializer,
-            self._bias_initializer, self._kernel_regularizer, self._bias_regularizer,
+            h, vd, self._out_shape, self._use_bias, *self._initializers["output"],
+            self._kernel_regularizer, self._bias_regularizer,
             self._kernel_constraint, self._bias_constraint, name="attention_output",
             dtype=self.dtype)
         self._register_penalties()
@@ -358,23 +372,35 @@ class MultiHeadAttention(_SeededDropout, Layer):
                 store().append((fn, "gate_proj_weight"))
         for fn, store, is_con in ((self._bias_regularizer, self._weight_regularizers, False),
                                   (self._bias_constraint, self._weight_constraints, True)):
-            if fn is not None and self._use_bias:
+            if fn is None or not self._use_bias:
+                continue
+            if self._torch_layout:
                 store().append((_Packed(fn, biases, is_con), "in_proj_bias"))
-                if self._use_gate:
-                    store().append((fn, "gate_proj_bias"))
+            else:
+                store().extend((fn, name) for name in ("q_proj_bias", "k_proj_bias",
+                                                       "v_proj_bias"))
+            if self._use_gate:
+                store().append((fn, "gate_proj_bias"))
 
     # ------------------------------------------------------------------ weights
     def _part(self, name, start, stop):
-        """A cached view of rows [start, stop) of a packed parameter (stable identity, so that
-        `weights` lists the same tensors on every call)."""
+        """Rows [start, stop) of a packed parameter, for Keras' view of one projection.
+
+        The base lists view tensors as the layer's `weights` and counts Parameters as
+        trainable, so the part is a Parameter-typed alias of the rows (same storage: writes
+        reach the packed parameter), cached so that `weights` gives the same objects on every
+        call. Gradients accumulate on the packed parameter, not on the alias.
+        """
         param = getattr(self, name)
         key = (name, start, stop)
         hit = self._part_cache.get(key)
-        if hit is not None and hit[0] is param and hit[1] == param.data_ptr():
+        if hit is not None and hit[0] is param and hit[1] == (param.data_ptr(),
+                                                              param.requires_grad):
             return hit[2]
         with torch.no_grad():
-            part = param[start:stop]
-        self._part_cache[key] = (param, param.data_ptr(), part)
+            part = torch.Tensor._make_subclass(nn.Parameter, param[start:stop],
+                                               param.requires_grad)
+        self._part_cache[key] = (param, (param.data_ptr(), param.requires_grad), part)
         return part
 
     def _qkv_weights(self):
@@ -384,9 +410,10 @@ class MultiHeadAttention(_SeededDropout, Layer):
         return tuple(self._part("in_proj_weight", i * e, (i + 1) * e) for i in range(3))
 
     def _qkv_bias_parts(self):
-        hk, hv = self._num_heads * self._key_dim, self._num_heads * self._value_dim
-        return (self._part("in_proj_bias", 0, hk), self._part("in_proj_bias", hk, 2 * hk),
-                self._part("in_proj_bias", 2 * hk, 2 * hk + hv))
+        if not self._torch_layout:
+            return self.q_proj_bias, self.k_proj_bias, self.v_proj_bias
+        e = self._dims[0]
+        return tuple(self._part("in_proj_bias", i * e, (i + 1) * e) for i in range(3))
 
     def keras_weight_views(self):
         # Keras' order: query, key, (gate,) value kernels and biases; the output projection is
@@ -488,14 +515,12 @@ class MultiHeadAttention(_SeededDropout, Layer):
         return out
 
     def _project(self, query, key, value):
-        if self._use_bias:
-            if self._packed:  # slices taken here stay in the autograd graph
-                bq, bk, bv = self.in_proj_bias.split(self._dims[0])
-            else:
-                hk = self._num_heads * self._key_dim
-                bq, bk, bv = self.in_proj_bias.split([hk, hk, self._num_heads * self._value_dim])
-        else:
+        if not self._use_bias:
             bq = bk = bv = None
+        elif self._torch_layout:  # slices taken here stay in the autograd graph
+            bq, bk, bv = self.in_proj_bias.chunk(3)
+        else:
+            bq, bk, bv = self.q_proj_bias, self.k_proj_bias, self.v_proj_bias
         if self._packed:
             if query is key and key is value:  # self-attention: one GEMM for q, k and v
                 q, k, v = F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, -1)
@@ -516,7 +541,7 @@ class MultiHeadAttention(_SeededDropout, Layer):
 
     def _check_inputs(self, query, value, key):
         dq, dk, dv = self._dims
-        for arg, tensor, want in (("query", query, dq), ("key", key, dk), ("value", value, dv)):
+        for arg, tensor, want in (("query", query, dq), ("value", value, dv), ("key", key, dk)):
             if tensor.dim() != self._rank or tensor.shape[-1] != want:
                 raise InputShapeError(
                     f"Input '{arg}' of layer '{self.name}' (MultiHeadAttention) is incompatible "

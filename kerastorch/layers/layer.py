@@ -116,6 +116,9 @@ class Layer(nn.Module):
         self.supports_masking = False
         self._losses: list = []
         self._build_shapes = None
+        if activity_regularizer is not None:
+            from kerastorch import regularizers
+            activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_regularizer = activity_regularizer
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -175,7 +178,10 @@ class Layer(nn.Module):
 
     def _checked_call(self, inputs, args, kwargs):
         try:
-            return super().__call__(*args, **kwargs)
+            outputs = super().__call__(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_loss(outputs)
+            return outputs
         except InputShapeError:
             raise  # already names the innermost layer that refused the input
         except (RuntimeError, ValueError) as err:
@@ -185,6 +191,15 @@ class Layer(nn.Module):
                 raise InputShapeError(f"Input 0 of layer '{self.name}' ({type(self).__name__}) is "
                                  f"incompatible with the layer: {problem}") from err
             raise
+
+    def _add_activity_loss(self, outputs):
+        # Keras: the penalty of each output, divided by its batch size.
+        for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            if isinstance(out, torch.Tensor):
+                loss = self.activity_regularizer(out)
+                if out.ndim > 0 and out.shape[0] > 0:
+                    loss = loss / out.shape[0]
+                self.add_loss(loss)
 
     def forward(self, *args, **kwargs):
         return self.call(*args, **kwargs)

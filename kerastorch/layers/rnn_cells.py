@@ -14,6 +14,8 @@ row 1 -> `bias_hh`, both trained. `reset_after=False` has one bias and no torch 
 All translation happens in `weight_views()`; the step functions work in torch's layout.
 """
 
+import numbers
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -104,14 +106,14 @@ def weight_views(owner, spec, suffix=""):
     """Keras' `kernel`, `recurrent_kernel`, `bias` over `owner`'s torch tensors."""
     kind, units = spec.kind, spec.units
 
-    def matrix(name):
+    def matrix(keras_name, torch_name):  # torch (G*u, n) <-> Keras (n, G*u)
+        tensor = getattr(owner, torch_name + suffix)
         if kind == "GRU":
-            return WeightView(name, None, lambda t: swap_zr(t, units).T,
+            return WeightView(keras_name, tensor, lambda t: swap_zr(t, units).T,
                               lambda a: swap_zr(a.T, units))
-        return WeightView(name, None, lambda t: t.T, lambda a: a.T)
+        return WeightView(keras_name, tensor, lambda t: t.T, lambda a: a.T)
 
-    views = [matrix("kernel")._replace(tensor=getattr(owner, "weight_ih" + suffix)),
-             matrix("recurrent_kernel")._replace(tensor=getattr(owner, "weight_hh" + suffix))]
+    views = [matrix("kernel", "weight_ih"), matrix("recurrent_kernel", "weight_hh")]
     if not spec.use_bias:
         return views
     b_ih = getattr(owner, "bias_ih" + suffix)
@@ -227,14 +229,14 @@ class RNNCellBase(Layer):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
                  implementation=2, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError("Received an invalid value for argument `units`, expected a "
                              f"positive integer. Received: units={units!r}")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not isinstance(rate, (int, float)) or isinstance(rate, bool):
                 raise ValueError(f"`{name}` must be a float between 0 and 1. "
                                  f"Received: {name}={rate!r}")
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
@@ -252,8 +254,8 @@ class RNNCellBase(Layer):
         self.seed = seed
         # Keras' implementation 1 (forced by recurrent dropout) draws one mask per gate.
         self.implementation = 1 if self.recurrent_dropout else implementation
-        self.state_size = units
-        self.output_size = units
+        self.state_size = self.units
+        self.output_size = self.units
         self._dropout_mask = self._recurrent_dropout_mask = None
 
     def build(self, input_shape):
@@ -391,7 +393,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
                          use_bias=use_bias, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.state_size = [units, units]
+        self.state_size = [self.units, self.units]
 
     def call(self, inputs, states, training=None):
         xp, states, rec, _ = self._step_inputs(inputs, states, training)

@@ -4,7 +4,7 @@ to every time step, by folding time into the batch: one call, not a loop over st
 import torch
 
 from kerastorch.layers.layer import InputShapeError, Layer
-from kerastorch.layers.recurrent import as_mask
+from kerastorch.layers.rnn_base import as_mask
 from kerastorch.layers.rnn_cells import keras_param_count
 from kerastorch.utils.registry import serialize
 
@@ -23,9 +23,9 @@ def deserialize_layer(config):
     if isinstance(config, Layer):
         return config
     import kerastorch.layers as namespace
-    from kerastorch.layers import recurrent, rnn_cells
+    from kerastorch.layers import recurrent, rnn_base, rnn_cells
     name = config.get("registered_name") or config["class_name"]
-    for source in (namespace, recurrent, rnn_cells, globals()):
+    for source in (namespace, recurrent, rnn_base, rnn_cells, globals()):
         cls = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls.from_config(config.get("config") or {})
@@ -140,12 +140,12 @@ class Bidirectional(Layer):
             output = y * y_rev
         else:
             output = (y, y_rev)
-        if not self.return_state:
-            return output
         mask = as_mask(mask, sequences)
         if mask is not None and self.return_sequences:
             for out in (output if self.merge_mode is None else (output,)):
                 out._keras_mask = mask  # the base attaches masks only to single outputs
+        if not self.return_state:
+            return output
         return (*output, *states) if self.merge_mode is None else (output, *states)
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None, **kwargs):

@@ -4,6 +4,7 @@ subclassed models."""
 import json
 import os
 
+from kerastorch.layers import layer as layer_mod
 from kerastorch.layers.layer import Layer
 from kerastorch.trainers.trainer import Trainer
 from kerastorch.utils import summary_utils
@@ -26,6 +27,15 @@ class Model(Trainer, Layer):
     def __init__(self, *, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._init_trainer()
+
+    def __call__(self, *args, **kwargs):
+        # Keras: `model.losses` holds the `add_loss` values of the latest call; clear older ones
+        # (only when some were added since the last clear: no cost otherwise).
+        count = layer_mod.ADD_LOSS_CALLS[0]
+        if count != self.__dict__.get("_loss_count_at_clear", 0):
+            self._clear_losses()
+        self.__dict__["_loss_count_at_clear"] = count
+        return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):
         raise NotImplementedError(f"Model '{self.name}' ({type(self).__name__}) has no `call`: "

@@ -105,10 +105,11 @@ class Trainer:
     def _penalties(self) -> list:
         if self._regularized is None:  # computed once per fit/evaluate (layers are built)
             self._refresh_layer_lists()
-        if not self._regularized and layer_mod.ADD_LOSS_CALLS[0] == self._add_loss_seen:
+        added = layer_mod.ADD_LOSS_CALLS[0] != self.__dict__.get("_loss_count_at_clear", 0)
+        if not self._regularized and not added:
             return ()  # the common case: nothing to add, nothing allocated
         out = [reg(view(layer, attr)) for layer, reg, attr in self._regularized]
-        if layer_mod.ADD_LOSS_CALLS[0] != self._add_loss_seen:
+        if added:  # add_loss() ran during the latest call
             for layer in self._flatten_layers():
                 out.extend(layer._losses)
         return out
@@ -121,11 +122,7 @@ class Trainer:
                              for c, attr in lyr.__dict__.get("_constraints", ())]
 
     def _forward(self, x):
-        """`self(x)` with `add_loss` values of the previous call cleared first."""
-        if layer_mod.ADD_LOSS_CALLS[0] != self._add_loss_seen:
-            self._clear_losses()
-            self._add_loss_seen = layer_mod.ADD_LOSS_CALLS[0]
-        return self(x)
+        return self(x)  # Model.__call__ clears the previous call's add_loss values
 
     def _update_trackers(self, loss, y, y_pred, sample_weight, n):
         self._loss_tracker.update_state(loss, sample_weight=n)  # metrics detach if needed
@@ -207,7 +204,6 @@ class Trainer:
             self._on_device = dev
         self._regularized = None
         self._constrained = []
-        self._add_loss_seen = -1
         self._first_batch_pending = False
         if not hasattr(self, "_output_trackers"):
             self._output_trackers = {}

@@ -9,12 +9,12 @@ import torch
 from layer_harness import compare_with_keras, to_numpy
 
 import kerastorch.layers as kt_layers
-from kerastorch.layers import recurrent, rnn_cells, rnn_wrappers
+from kerastorch.layers import recurrent, rnn_base, rnn_cells, rnn_wrappers
 
 pytestmark = pytest.mark.conformance
 
 _names = {n: getattr(kt_layers, n) for n in dir(kt_layers) if not n.startswith("_")}
-for _module in (recurrent, rnn_cells, rnn_wrappers):
+for _module in (recurrent, rnn_base, rnn_cells, rnn_wrappers):
     _names.update({n: getattr(_module, n) for n in _module.__dict__ if n[:1].isupper()})
 try:
     from kerastorch.layers.convolutional import Conv2D
