@@ -191,3 +191,23 @@ def test_verbose_modes_print_keras_lines(capsys):
     model.fit(x, y, epochs=1, batch_size=16, verbose=1)
     out = capsys.readouterr().out + capsys.readouterr().err
     assert "Epoch" not in out and "3/3" in out and "━" in out
+
+
+def test_penalties_join_the_reported_loss_and_do_not_pile_up():
+    x, _, y = data(n=16)
+    reg = Sequential([kerastorch.Input(shape=(6,)),
+                      layers.Dense(3, activation="softmax", kernel_regularizer="l2",
+                               activity_regularizer=kerastorch.regularizers.L2(0.1))])
+    plain = Sequential([kerastorch.Input(shape=(6,)), layers.Dense(3, activation="softmax")])
+    plain.set_weights(reg.get_weights())
+    for m in (reg, plain):
+        m.compile(optimizer="sgd", loss="categorical_crossentropy")
+    out = reg(torch.from_numpy(x))
+    kernel = torch.from_numpy(reg.get_weights()[0])
+    # activity penalty: 0.1 * sum(out^2) / batch; kernel penalty: 0.01 * sum(w^2)
+    expected = plain.evaluate(x, y, verbose=0, batch_size=16) + float(
+        0.1 * (out ** 2).sum() / 16 + 0.01 * (kernel ** 2).sum())
+    assert reg.evaluate(x, y, verbose=0, batch_size=16) == pytest.approx(expected, rel=1e-5)
+    for _ in range(3):
+        reg(torch.from_numpy(x))
+    assert len(reg.losses) == 2  # this call's activity penalty + the kernel penalty
