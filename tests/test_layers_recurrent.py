@@ -251,6 +251,21 @@ def test_bias_hh_is_not_trained(x):
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 3
 
 
+def test_bias_penalty_sees_the_whole_keras_bias(rng, x):
+    gru = built(GRU(U, bias_regularizer="l2"), x, rng)
+    (penalty,) = gru.losses
+    keras_bias = gru.get_weights()[2]
+    torch.testing.assert_close(penalty, torch.tensor(0.01 * (keras_bias ** 2).sum()))
+    penalty.backward()
+    assert gru.bias_hh_l0.grad is not None and gru.bias_ih_l0.grad is not None
+    lstm = LSTM(U, bias_regularizer="l1")
+    lstm(x)
+    with torch.no_grad():
+        lstm.bias_hh_l0.fill_(0.5)  # as after loading an nn.LSTM state dict
+    (penalty,) = lstm.losses
+    torch.testing.assert_close(penalty, torch.tensor(0.01 * abs(lstm.get_weights()[2]).sum()))
+
+
 def test_stateful_carries_states(rng, x):
     stateful = built(LSTM(U, stateful=True, return_state=True), x, rng)
     plain = LSTM(U, return_state=True)

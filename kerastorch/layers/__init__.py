@@ -87,3 +87,12 @@ from kerastorch.layers.merging import maximum as maximum
 from kerastorch.layers.merging import minimum as minimum
 from kerastorch.layers.merging import multiply as multiply
 from kerastorch.layers.merging import subtract as subtract
+from kerastorch.layers.recurrent import GRU as GRU
+from kerastorch.layers.recurrent import LSTM as LSTM
+from kerastorch.layers.recurrent import SimpleRNN as SimpleRNN
+from kerastorch.layers.rnn_base import RNN as RNN
+from kerastorch.layers.rnn_cells import GRUCell as GRUCell
+from kerastorch.layers.rnn_cells import LSTMCell as LSTMCell
+from kerastorch.layers.rnn_cells import SimpleRNNCell as SimpleRNNCell
+from kerastorch.layers.rnn_wrappers import Bidirectional as Bidirectional
+from kerastorch.layers.rnn_wrappers import TimeDistributed as TimeDistributed

@@ -342,7 +342,7 @@ class Layer(nn.Module):
         if not self.built:
             raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
                              "layer isn't built. Call `build()` or call it on data first.")
-        return sum(v.tensor.numel() for v in self._all_weight_views())
+        return sum(v.keras_value().numel() for v in self._all_weight_views())  # Keras' sizes
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):

@@ -87,14 +87,13 @@ def install_weights(owner, spec, input_dim, suffix=""):
                                  nn.Parameter(b_hh) if b_hh is not None else None)
     elif spec.kind != "GRU":  # None without a bias, so `bias_hh` always exists
         owner.register_buffer("bias_hh" + suffix, b_hh)
-    # Penalties are registered on torch's tensors; L1/L2 are sums over elements, so they equal
-    # Keras' on the transposed kernel and on the two rows of a GRU bias.
+    # Registered on the tensor behind each Keras view; the base hands regularizers and
+    # constraints the Keras layout (`keras_view_of`): the bias view is Keras' whole bias
+    # (bias_ih + bias_hh, or both GRU rows), so bias_hh gets no entry of its own.
     names = [("weight_ih", spec.kernel_regularizer, spec.kernel_constraint),
              ("weight_hh", spec.recurrent_regularizer, spec.recurrent_constraint)]
     if spec.use_bias:
         names.append(("bias_ih", spec.bias_regularizer, spec.bias_constraint))
-        if trained_hh:
-            names.append(("bias_hh", spec.bias_regularizer, spec.bias_constraint))
     for name, reg, con in names:
         if reg is not None:
             owner._weight_regularizers().append((reg, name + suffix))
@@ -123,8 +122,9 @@ def weight_views(owner, spec, suffix=""):
         return getattr(owner, hh_name)
 
     if kind == "GRU" and spec.reset_after:
-        def to_keras(t):
-            return torch.stack([swap_zr(t, units), swap_zr(hh().detach(), units)])
+        def to_keras(t):  # live (differentiable) for regularizers, detached for get_weights
+            recurrent = hh() if t.requires_grad else hh().detach()
+            return torch.stack([swap_zr(t, units), swap_zr(recurrent, units)])
 
         def from_keras(a):
             with torch.no_grad():

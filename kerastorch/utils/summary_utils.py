@@ -66,10 +66,13 @@ def summary_lines(model, rows, connected=False) -> list[str]:
         if connected:
             cells.append(row[4])
         body.append(cells)
-    weights = model.weights
-    trainable = model.trainable_weights
-    trainable_ids = {id(t) for t in trainable}
-    non_trainable = [t for t in weights if id(t) not in trainable_ids]
+    # Keras' variables, as Keras sizes them (a GRU bias is one (2, 3u) variable in Keras and
+    # two torch vectors here).
+    trainable_ids = {id(t) for t in model.trainable_weights}
+    views = [(v.keras_value(), id(v.tensor) in trainable_ids) for v in model._all_weight_views()]
+    weights = [t for t, _ in views]
+    trainable = [t for t, is_trainable in views if is_trainable]
+    non_trainable = [t for t, is_trainable in views if not is_trainable]
     count = lambda ts: sum(t.numel() for t in ts)  # noqa: E731
     return [
         f'Model: "{model.name}"',

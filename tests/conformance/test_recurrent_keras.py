@@ -269,16 +269,20 @@ def test_from_keras_config(keras3, x, kind):
                                keras3.ops.convert_to_numpy(ref(x)), atol=1e-4, rtol=1e-4)
 
 
-def test_regularization_losses_match(keras3, x):
+@pytest.mark.parametrize("kind", KINDS)
+def test_regularization_losses_match(keras3, rng, x, kind):
     import kerastorch
 
     def make(L, regularizers):
-        return L.LSTM(U, kernel_regularizer=regularizers.L2(0.1), recurrent_regularizer="l1",
-                      bias_regularizer="l2", **FAST)
+        return getattr(L, kind)(U, kernel_regularizer=regularizers.L2(0.1),
+                                recurrent_regularizer="l1", bias_regularizer="l2", **FAST)
 
     ref, ours = make(keras3.layers, keras3.regularizers), make(OURS, kerastorch.regularizers)
     ref(x)
     ours(torch.from_numpy(x))
-    ours.set_weights(ref.get_weights())
+    weights = [w + rng.normal(scale=0.1, size=w.shape).astype("float32")
+               for w in ref.get_weights()]
+    ref.set_weights(weights)
+    ours.set_weights(weights)
     np.testing.assert_allclose([float(v.detach()) for v in ours.losses],
                                [float(v) for v in ref.losses], rtol=1e-5)
