@@ -96,3 +96,10 @@ from kerastorch.layers.rnn_cells import LSTMCell as LSTMCell
 from kerastorch.layers.rnn_cells import SimpleRNNCell as SimpleRNNCell
 from kerastorch.layers.rnn_wrappers import Bidirectional as Bidirectional
 from kerastorch.layers.rnn_wrappers import TimeDistributed as TimeDistributed
+from kerastorch.layers.attention import AdditiveAttention as AdditiveAttention
+from kerastorch.layers.attention import Attention as Attention
+from kerastorch.layers.attention import MultiHeadAttention as MultiHeadAttention
+from kerastorch.layers.normalization import BatchNormalization as BatchNormalization
+from kerastorch.layers.normalization import GroupNormalization as GroupNormalization
+from kerastorch.layers.normalization import LayerNormalization as LayerNormalization
+from kerastorch.layers.normalization import UnitNormalization as UnitNormalization
