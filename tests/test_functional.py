@@ -136,3 +136,10 @@ def test_subclassed_model_trains():
     model.fit(x, y, epochs=20, verbose=0)
     assert model.evaluate(x, y, verbose=0)[1] > 0.85
     assert len(model.get_weights()) == 4
+
+
+def test_built_layer_on_incompatible_symbolic_input():
+    dense = layers.Dense(3, name="proj")
+    dense(keras.Input(shape=(4,)))
+    with pytest.raises(ValueError, match=r"'proj'.*value 4.*\(None, 6\)"):
+        dense(keras.Input(shape=(6,)))

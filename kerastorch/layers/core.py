@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerastorch import activations, constraints, initializers, regularizers
-from kerastorch.layers.layer import Layer, WeightView, transposed
+from kerastorch.layers.layer import InputShapeError, Layer, WeightView, transposed
 from kerastorch.utils.registry import serialize
 
 
@@ -76,6 +76,14 @@ class Dense(Layer):
 
     def call(self, inputs):
         return self.activation(F.linear(inputs, self.weight, self.bias))
+
+    def check_input_shape(self, input_shape):
+        want = self.weight.shape[1]
+        if len(input_shape) < 2 or input_shape[-1] not in (None, want):
+            raise InputShapeError(
+                f"Input 0 of layer '{self.name}' (Dense) is incompatible with the layer: "
+                f"expected axis -1 of input shape to have value {want}, but received input "
+                f"with shape {tuple(input_shape)}")
 
     @property
     def kernel(self) -> torch.Tensor:

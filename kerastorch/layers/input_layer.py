@@ -132,6 +132,8 @@ def call_symbolic(layer, args, kwargs):
         layer._build_shapes = shapes
         layer.build(shapes)
         layer.built = True
+    else:
+        layer.check_input_shape(shapes)
     extra = {k: v for k, v in kwargs.items() if k not in ("training", "mask", "inputs")}
     out_shapes = layer.compute_output_shape(shapes, **extra) if extra else \
         layer.compute_output_shape(shapes)

@@ -219,6 +219,11 @@ class Layer(nn.Module):
                         f"received input with shape {got} (expected shape {expected})")
         return None
 
+    def check_input_shape(self, input_shape) -> None:
+        """Raise `InputShapeError` if a built layer cannot take `input_shape` (checked when a
+        built layer is called on symbolic inputs). Default: accept; layers with fixed input
+        dimensions override it."""
+
     def _device(self):
         for t in self.parameters():
             return t.device
