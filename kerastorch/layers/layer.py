@@ -116,7 +116,17 @@ class Layer(nn.Module):
         if not self.built:
             self._build_from(inputs)
         # Keras' masks ride on tensors as `_keras_mask` (as on Keras' torch backend).
-        mask = _mask_of(inputs)
+        mask = inputs.__dict__.get("_keras_mask") if type(inputs) is torch.Tensor else \
+            _mask_of(inputs)
+        if mask is None and not kwargs and not self._computes_mask \
+                and self.activity_regularizer is None:
+            try:  # the hot path, inlined: a plain nn.Module call
+                return nn.Module.__call__(self, *args)
+            except InputShapeError:
+                raise
+            except (RuntimeError, ValueError) as err:
+                self._raise_if_mismatch(inputs, err)
+                raise
         if mask is not None and self._call_takes_mask and "mask" not in kwargs:
             kwargs["mask"] = mask
         if kwargs:
@@ -156,12 +166,15 @@ class Layer(nn.Module):
         except InputShapeError:
             raise  # already names the innermost layer that refused the input
         except (RuntimeError, ValueError) as err:
-            # Zero cost on the happy path: only a failing call pays for the shape check.
-            problem = self._input_mismatch(inputs)
-            if problem:
-                raise InputShapeError(f"Input 0 of layer '{self.name}' ({type(self).__name__}) is "
-                                 f"incompatible with the layer: {problem}") from err
+            self._raise_if_mismatch(inputs, err)
             raise
+
+    def _raise_if_mismatch(self, inputs, err):
+        # Zero cost on the happy path: only a failing call pays for the shape check.
+        problem = self._input_mismatch(inputs)
+        if problem:
+            raise InputShapeError(f"Input 0 of layer '{self.name}' ({type(self).__name__}) is "
+                                  f"incompatible with the layer: {problem}") from err
 
     def _add_activity_loss(self, outputs):
         # Keras: the penalty of each output, divided by its batch size.
