@@ -40,6 +40,7 @@ class CompileLoss:
             self.losses = self._resolve(loss)
         self.loss_weights = loss_weights
         self.per_output = None
+        self._several = isinstance(self.losses, (list, dict))
 
     @staticmethod
     def _resolve(identifier):
@@ -54,6 +55,8 @@ class CompileLoss:
         return losses_mod.LossFunctionWrapper(obj, name=name)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if type(y_pred) is torch.Tensor and type(y_true) is torch.Tensor and not self._several:
+            return self.losses(y_true, y_pred, sample_weight)
         if not isinstance(self.losses, (list, dict)):
             if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1:
                 y_pred = y_pred[0]

@@ -92,6 +92,9 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Compiled loss plus regularization penalties and `add_loss` values."""
         loss = self._compile_loss(y, y_pred, sample_weight) if self._compile_loss else None
+        if loss is not None and self._regularized == [] and layer_mod.ADD_LOSS_CALLS[0] == \
+                self.__dict__.get("_loss_count_at_clear", 0):
+            return loss  # the common case: no penalties
         penalties = self._penalties()
         if penalties:
             extra = torch.stack([torch.as_tensor(p).to(y_pred_device(y_pred)).float().sum()
@@ -168,10 +171,12 @@ class Trainer:
 
     def test_step(self, data):
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
-        y_pred = self._forward(x)
+        y_pred = self(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        n = _batch_len(x)
-        self._update_trackers(loss, y, y_pred, sample_weight, n)
+        n = x.shape[0] if type(x) is torch.Tensor else _batch_len(x)
+        self._loss_tracker.update_state(loss, sample_weight=n)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
         if self._compile_loss is not None and self._compile_loss.per_output:
             self._track_output_losses(n)
         return None
