@@ -89,3 +89,56 @@ def test_nested_sequential(keras3, rng):
     for key in h_ref.history:
         np.testing.assert_allclose(h_ours.history[key], h_ref.history[key], rtol=1e-4,
                                    atol=1e-5, err_msg=key)
+
+
+def branches(lib):
+    L = lib.layers
+    inp = lib.Input(shape=(8,), name="x")
+    a = L.Dense(6, activation="relu", name="branch_a")(inp)
+    b = L.Dense(6, activation="tanh", name="branch_b")(inp)
+    added = L.Add(name="sum")([a, b])
+    joined = L.Concatenate(name="join")([added, a, inp])
+    out = L.Dense(3, activation="softmax", name="head")(joined)
+    return lib.Model(inp, out, name="branches")
+
+
+def resnet_block(lib):
+    L = lib.layers
+    inp = lib.Input(shape=(8, 8, 3), name="image")
+    stem = L.Conv2D(8, 3, padding="same", name="stem")(inp)
+    h = L.Conv2D(8, 3, padding="same", name="conv_a")(stem)
+    h = L.BatchNormalization(name="bn_a")(h)
+    h = L.Activation("relu", name="relu_a")(h)
+    h = L.Conv2D(8, 3, padding="same", name="conv_b")(h)
+    h = L.BatchNormalization(name="bn_b")(h)
+    h = L.Add(name="skip")([h, stem])
+    h = L.Activation("relu", name="relu_out")(h)
+    h = L.GlobalAveragePooling2D(name="gap")(h)
+    out = L.Dense(2, activation="softmax", name="head")(h)
+    return lib.Model(inp, out, name="resnet_block")
+
+
+@pytest.mark.parametrize("build,shape,classes", [(branches, (8,), 3),
+                                                 (resnet_block, (8, 8, 3), 2)],
+                         ids=["concat_add_branches", "resnet_block"])
+def test_branches_and_resnet_block(keras3, rng, build, shape, classes):
+    ref, ours = build(keras3), build(kerastorch)
+    assert [lyr.name for lyr in ours.layers] == [lyr.name for lyr in ref.layers]
+    _copy(ref, ours, rng)
+    x = rng.normal(size=(24, *shape)).astype("float32")
+    y = np.eye(classes, dtype="float32")[rng.integers(0, classes, 24)]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+    for model, lib in ((ref, keras3), (ours, kerastorch)):
+        # SGD, not Adam: a conv bias followed by BatchNormalization has a zero gradient up to
+        # float noise, which Adam would scale up to full steps in both frameworks differently.
+        model.compile(optimizer=lib.optimizers.SGD(0.05, momentum=0.9),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+    h_ref = ref.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    h_ours = ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert list(h_ours.history) == list(h_ref.history)
+    for key in h_ref.history:
+        np.testing.assert_allclose(h_ours.history[key], h_ref.history[key], rtol=1e-4,
+                                   atol=1e-4, err_msg=key)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)

@@ -48,7 +48,9 @@ def nested_functional(lib):
     return lib.Model(a, [h, L.Dense(1, name="o")(h)], name="outerf")
 
 
-BUILDERS = [mlp, two_in_two_out, nested, nested_functional]
+from test_functional_keras import branches, resnet_block  # noqa: E402
+
+BUILDERS = [mlp, two_in_two_out, nested, nested_functional, branches, resnet_block]
 
 
 def _shape_list(shapes):
