@@ -267,6 +267,17 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"  # a loss: smaller is better (EarlyStopping mode="auto")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if (sample_weight is None and type(y_pred) is torch.Tensor
+                and type(y_true) is torch.Tensor and not y_pred.requires_grad
+                and y_pred.device == self._device and "_keras_mask" not in y_pred.__dict__):
+            # The per-batch hot path (unweighted, unmasked, state beside the data).
+            values = self._values_fn(y_true, y_pred, **self._fn_kwargs)
+            if values.ndim == 1:
+                self.total.add_(values.sum(dtype=self._torch_dtype))
+                self._host_count += values.shape[0]
+                return
+            self._accumulate(values, None)
+            return
         mask = getattr(y_pred, "_keras_mask", None)
         y_pred = self._place(y_pred)
         values = self._values_fn(as_tensor(y_true, device=y_pred.device), y_pred,

@@ -216,7 +216,15 @@ class Trainer:
 
     def _check_first_batch(self, x, y, sample_weight):
         """Build the model and run loss + metrics on one row before training, so shape errors
-        surface with nothing changed."""
+        surface with nothing changed. Skipped when data of the same trailing shapes and dtypes
+        already passed it with this compile."""
+        key = tuple((tuple(t.shape[1:]), t.dtype, t.device)
+                    for t in da.tree_leaves((x, y, sample_weight)))
+        key = (key, id(self._compile_loss), id(self._compile_metrics), len(self._stack)
+               if hasattr(self, "_stack") else 0)
+        if key == self.__dict__.get("_checked_key"):
+            self._refresh_layer_lists()
+            return
         was_training = self.training
         self.eval()
         try:
@@ -234,6 +242,7 @@ class Trainer:
         self._refresh_layer_lists()
         if not self.optimizer.built:
             self.optimizer.build(list(self.parameters()))
+        self.__dict__["_checked_key"] = key
 
     def _array_batches(self, x, y, sample_weight, batch_size, shuffle, steps, dev):
         x = da.to_device(x, dev, "x")
