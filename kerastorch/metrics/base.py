@@ -187,6 +187,9 @@ class Sum(Metric):
         return self.total.clone()  # a snapshot: the state keeps changing in place
 
 
+_FLUSH_EVERY = 512
+
+
 @register()
 class Mean(Metric):
     """The (weighted) mean of the values seen: `total / count`, 0 before any update.
@@ -199,9 +202,11 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
         self.total = self.add_variable((), "zeros", name="total")
         self.count = self.add_variable((), "zeros", name="count")
-        # Counts known on the host (batch sizes) wait here and join `count` when it is read:
-        # one kernel launch less per update.
+        # Per-batch totals and counts wait on the host side (a list of 0-dim device tensors,
+        # Python counts) and join the state when it is read or every `_FLUSH_EVERY` updates:
+        # one stacked sum then, instead of two kernel launches per batch.
         self._host_count = 0
+        self._pending = []
 
     def update_state(self, values, sample_weight=None):
         self._accumulate(self._place(values), sample_weight)
@@ -210,6 +215,20 @@ class Mean(Metric):
         if self._host_count:
             self.count.add_(self._host_count)
             self._host_count = 0
+        if self._pending:
+            values = torch.stack([v for v, _ in self._pending])
+            weights = [w for _, w in self._pending]
+            if all(w == 1 for w in weights):
+                self.total.add_(values.sum())
+            else:
+                self.total.add_(torch.dot(values, torch.tensor(weights, dtype=values.dtype,
+                                                               device=values.device)))
+            self._pending = []
+
+    def _defer(self, value, weight=1):
+        self._pending.append((value, weight))
+        if len(self._pending) >= _FLUSH_EVERY:
+            self._flush_count()
 
     @property
     def variables(self):
@@ -218,11 +237,12 @@ class Mean(Metric):
 
     def reset_state(self):
         self._host_count = 0
+        self._pending = []
         super().reset_state()
 
     def _accumulate(self, values, sample_weight):
         if sample_weight is None and values.ndim == 1:  # the per-batch hot path
-            self.total.add_(values.sum(dtype=self._torch_dtype))  # bool values: no cast kernel
+            self._defer(values.sum(dtype=self._torch_dtype))  # bool values: no cast kernel
             self._host_count += values.shape[0]
             return
         if isinstance(sample_weight, (int, float)) and getattr(values, "_keras_mask", None) is None:
@@ -230,7 +250,7 @@ class Mean(Metric):
             # values down to one and weights it; no weight tensor is built or uploaded.
             if values.dtype != self._torch_dtype:
                 values = values.to(self._torch_dtype)
-            self.total.add_(values if values.ndim == 0 else values.mean(), alpha=sample_weight)
+            self._defer(values if values.ndim == 0 else values.mean(), sample_weight)
             self._host_count += sample_weight
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean,
@@ -273,7 +293,7 @@ class MeanMetricWrapper(Mean):
             # The per-batch hot path (unweighted, unmasked, state beside the data).
             values = self._values_fn(y_true, y_pred, **self._fn_kwargs)
             if values.ndim == 1:
-                self.total.add_(values.sum(dtype=self._torch_dtype))
+                self._defer(values.sum(dtype=self._torch_dtype))
                 self._host_count += values.shape[0]
                 return
             self._accumulate(values, None)
