@@ -129,7 +129,8 @@ class Loss:
 
     # Sparse labels stay integer: casting them to float and back would cost two kernels.
     _keeps_integer_labels = False
-    _batch_mean = None  # LossFunctionWrapper: the function's fused per-batch mean, if any
+    # LossFunctionWrapper: `fast(y_true, y_pred)`, the function's fused per-batch mean, if any
+    _fast_mean = None
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction not in _REDUCTIONS:
@@ -146,6 +147,17 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         dtype = self._torch_dtype
+        fast = self._fast_mean
+        if (fast is not None and sample_weight is None and type(y_pred) is torch.Tensor
+                and type(y_true) is torch.Tensor and y_pred.dtype is dtype
+                and (y_true.dtype is dtype or (self._keeps_integer_labels
+                                               and not y_true.is_floating_point()))
+                and "_keras_mask" not in y_pred.__dict__
+                and self.reduction in ("sum_over_batch_size", "mean") and y_pred.numel()):
+            # The per-batch hot path: unweighted, unmasked, already in the compute dtype.
+            if y_true.ndim == y_pred.ndim:
+                return fast(y_true, y_pred)
+            return fast(*squeeze_or_expand_to_same_rank(y_true, y_pred))
         if not isinstance(y_pred, torch.Tensor):
             y_pred = config.to_tensor(y_pred, dtype=dtype)
         in_mask = getattr(y_pred, "_keras_mask", None)  # set by masking layers, as in Keras
@@ -155,10 +167,9 @@ class Loss:
             y_true = config.to_tensor(y_true, device_=y_pred.device)
         if y_true.dtype != dtype and (y_true.is_floating_point() or not self._keeps_integer_labels):
             y_true = y_true.to(dtype)
-        if (self._batch_mean is not None and sample_weight is None and in_mask is None
+        if (fast is not None and sample_weight is None and in_mask is None
                 and self.reduction in ("sum_over_batch_size", "mean") and y_pred.numel()):
-            return self._batch_mean(*squeeze_or_expand_to_same_rank(y_true, y_pred), True,
-                                    **self._fn_kwargs)  # the per-batch hot path
+            return fast(*squeeze_or_expand_to_same_rank(y_true, y_pred))
         losses = self.call(y_true, y_pred)
         mask = getattr(losses, "_keras_mask", None)
         if in_mask is not None:
@@ -200,7 +211,11 @@ class LossFunctionWrapper(Loss):
         self._keeps_integer_labels = fn is sparse_categorical_crossentropy
         # With ignore_class the mean must skip masked entries: leave that to the general path.
         if kwargs.get("ignore_class") is None:
-            self._batch_mean = next((m for f, m in _BATCH_MEAN if f is fn), None)
+            batch_mean = next((m for f, m in _BATCH_MEAN if f is fn), None)
+            if batch_mean is _cce and all(kwargs.get(k, d) == d for k, d in _CCE_DEFAULTS.items()):
+                self._fast_mean = _cce_mean  # the default options: a leaner path
+            elif batch_mean is not None:
+                self._fast_mean = functools.partial(batch_mean, batch_mean=True, **kwargs)
 
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -275,9 +290,41 @@ def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axi
                                reduction="mean" if batch_mean else "none")
     log_probs = _clipped_log_probs(y_pred, axis)
     if batch_mean:  # -sum / number of samples; one dot product in place of multiply + sum
-        return torch.dot(y_true.reshape(-1), log_probs.reshape(-1)) * (
-            -y_pred.shape[axis] / y_pred.numel())
+        return _dot_scaled(y_true, log_probs, -y_pred.shape[axis] / y_pred.numel())
     return -(y_true * log_probs).sum(axis)
+
+
+_CCE_DEFAULTS = {"from_logits": False, "label_smoothing": 0.0, "axis": -1}
+
+
+def _cce_mean(y_true, y_pred):
+    """`_cce(y_true, y_pred, True)` with the default options, for tensors of one dtype."""
+    shape = y_pred.shape
+    if y_true.shape != shape or shape[-1] == 1 or y_true.device != y_pred.device:
+        return _cce(y_true, y_pred, True)  # the general path warns or raises
+    eps = config.epsilon()
+    log_probs = (y_pred / y_pred.sum(-1, keepdim=True)).clamp(eps, 1.0 - eps).log()
+    return _dot_scaled(y_true, log_probs, -shape[-1] / y_pred.numel())
+
+
+_SCALES = {}
+
+
+def _dot_scaled(a, b, scale):
+    """`scale * sum(a * b)`: one dot product, times a cached 0-dim tensor (multiplying by a
+    Python float costs a scalar-to-tensor conversion on every call)."""
+    dot = torch.dot(a.reshape(-1), b.reshape(-1))
+    if torch.compiler.is_compiling():
+        return dot * scale
+    key = (scale, dot.device, dot.dtype)
+    factor = _SCALES.get(key)
+    if factor is None:
+        if len(_SCALES) > 64:
+            _SCALES.clear()
+        with torch.inference_mode(False):  # usable by autograd later, even if made in eval
+            factor = torch.tensor(scale, dtype=dot.dtype, device=dot.device)
+        _SCALES[key] = factor
+    return dot * factor
 
 
 def _sparse_cce(y_true, y_pred, batch_mean, from_logits=False, ignore_class=None, axis=-1):

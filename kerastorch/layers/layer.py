@@ -57,9 +57,11 @@ class Layer(nn.Module):
     _call_takes_training = False
     _call_takes_mask = False
     _computes_mask = False  # True for layers that make masks (Embedding, Masking)
+    _plain_call = True  # False where a subclass (Model) overrides `__call__`
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls._plain_call = cls.__call__ is Layer.__call__
         params = inspect.signature(cls.call).parameters
         cls._call_takes_training = "training" in params
         cls._call_takes_mask = "mask" in params

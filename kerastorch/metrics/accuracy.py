@@ -30,6 +30,9 @@ def _binary_matches(y_true, y_pred, threshold=0.5):
 
 
 def _categorical_matches(y_true, y_pred):
+    if (type(y_true) is torch.Tensor and type(y_pred) is torch.Tensor and y_true.ndim == 2
+            and y_pred.ndim == 2 and y_true.device == y_pred.device):
+        return torch.eq(y_true.argmax(-1), y_pred.argmax(-1))  # the per-batch hot path
     y_true, y_pred = _tensors(y_true, y_pred)
     y_true = y_true.argmax(-1)
     true_shape = y_true.shape

@@ -5,8 +5,12 @@ Layers are registered as submodules under their Keras names, so `state_dict()` k
 key names).
 """
 
+import torch
+from torch import nn
+
 from kerastorch.layers.input_layer import InputLayer, KerasTensor
 from kerastorch.layers.layer import Layer, standardize_shape
+from kerastorch.layers.layer_utils import InputShapeError
 from kerastorch.models.model import Model
 
 
@@ -117,8 +121,24 @@ class Sequential(Model):
         self.to(inputs.device)
 
     def call(self, inputs, training=None, mask=None):
+        # Where `Layer.__call__` would only relay to `nn.Module.__call__` (built layer, plain
+        # tensor without a mask, no mask-making or activity regularizer), go there directly.
+        plain = type(inputs) is torch.Tensor and "_keras_mask" not in inputs.__dict__
+        module_call = nn.Module.__call__
         for layer in self._stack:
-            inputs = layer(inputs)
+            if plain and layer._plain_call and layer.built and not layer._computes_mask \
+                    and layer.activity_regularizer is None and type(inputs) is torch.Tensor:
+                x = inputs
+                try:
+                    inputs = module_call(layer, x)
+                except InputShapeError:
+                    raise
+                except (RuntimeError, ValueError) as err:
+                    layer._raise_if_mismatch(x, err)  # names the layer, as its __call__ would
+                    raise
+            else:
+                plain = False
+                inputs = layer(inputs)
         return inputs
 
     def compute_output_shape(self, input_shape):

@@ -106,6 +106,7 @@ class CompileMetrics:
                 metrics_mod.get(identifier)  # fail at compile on unknown names
         self.metrics = []  # flat list of (metric, output_index_or_key, weighted)
         self.built = False
+        self._direct = None
         self.name = "compile_metrics"
 
     def build(self, y_true, y_pred):
@@ -135,6 +136,9 @@ class CompileMetrics:
                     m.name = f"{out_name}_{m.name}"
                     entries.append((m, key, weighted))
         self.metrics = entries
+        # Single output, unweighted: the metrics to update with (y_true, y_pred) as they come.
+        self._direct = [m for m, key, weighted in entries if key is None and not weighted] \
+            if not multi and len(entries) == sum(1 for _, k, w in entries if not w) else None
         self.built = True
 
     @staticmethod
@@ -154,6 +158,11 @@ class CompileMetrics:
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
+        direct = self._direct
+        if direct is not None and type(y_pred) is torch.Tensor and type(y_true) is torch.Tensor:
+            for metric in direct:  # the per-batch hot path
+                metric.update_state(y_true, y_pred)
+            return
         for metric, key, weighted in self.metrics:
             if key is None:
                 yt = y_true[0] if isinstance(y_true, (list, tuple)) else y_true
