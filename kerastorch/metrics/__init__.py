@@ -32,6 +32,26 @@ from kerastorch.metrics.base import SparseCategoricalCrossentropy as SparseCateg
 from kerastorch.metrics.base import resolve_crossentropy as resolve_crossentropy
 from kerastorch.metrics.base import Sum as Sum
 from kerastorch.utils.registry import serialize as _serialize
+from kerastorch.metrics.loss_metrics import CategoricalHinge as CategoricalHinge
+from kerastorch.metrics.loss_metrics import CosineSimilarity as CosineSimilarity
+from kerastorch.metrics.loss_metrics import Hinge as Hinge
+from kerastorch.metrics.loss_metrics import KLDivergence as KLDivergence
+from kerastorch.metrics.loss_metrics import LogCoshError as LogCoshError
+from kerastorch.metrics.loss_metrics import MeanAbsolutePercentageError as MeanAbsolutePercentageError
+from kerastorch.metrics.loss_metrics import MeanSquaredLogarithmicError as MeanSquaredLogarithmicError
+from kerastorch.metrics.loss_metrics import Poisson as Poisson
+from kerastorch.metrics.loss_metrics import RootMeanSquaredError as RootMeanSquaredError
+from kerastorch.metrics.loss_metrics import SquaredHinge as SquaredHinge
+from kerastorch.metrics.loss_metrics import categorical_hinge as categorical_hinge
+from kerastorch.metrics.loss_metrics import cosine_similarity as cosine_similarity
+from kerastorch.metrics.loss_metrics import hinge as hinge
+from kerastorch.metrics.loss_metrics import huber as huber
+from kerastorch.metrics.loss_metrics import kl_divergence as kl_divergence
+from kerastorch.metrics.loss_metrics import log_cosh as log_cosh
+from kerastorch.metrics.loss_metrics import mean_absolute_percentage_error as mean_absolute_percentage_error
+from kerastorch.metrics.loss_metrics import mean_squared_logarithmic_error as mean_squared_logarithmic_error
+from kerastorch.metrics.loss_metrics import poisson as poisson
+from kerastorch.metrics.loss_metrics import squared_hinge as squared_hinge
 
 
 def get(identifier):
