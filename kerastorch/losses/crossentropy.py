@@ -101,11 +101,24 @@ def _sparse_cce(y_true, y_pred, batch_mean, from_logits=False, ignore_class=None
     ignore_index = -100 if ignore_class is None else int(ignore_class)
     # log_softmax + nll in one op for logits; nll alone on the clipped log-probabilities
     loss_fn = F.cross_entropy if from_logits else F.nll_loss
-    res = loss_fn(inputs, labels, ignore_index=ignore_index,
-                  reduction="mean" if batch_mean else "none")
+    try:
+        res = loss_fn(inputs, labels, ignore_index=ignore_index,
+                      reduction="mean" if batch_mean else "none")
+    except RuntimeError:
+        _check_sparse_shapes(labels, y_pred, axis)
+        raise
     if ignore_class is not None and not batch_mean:
         res._keras_mask = labels != ignore_index
     return res
+
+
+def _check_sparse_shapes(labels, y_pred, axis):
+    expected = y_pred.shape[:axis % y_pred.ndim] + y_pred.shape[axis % y_pred.ndim + 1:]
+    if labels.shape != expected:
+        raise ValueError("Arguments `target` and `output` must have the same shape up until "
+                         "the class axis: sparse_categorical_crossentropy expects one integer "
+                         f"label per prediction. Received: y_true.shape={tuple(labels.shape)}, "
+                         f"y_pred.shape={tuple(y_pred.shape)}") from None
 
 
 def _bce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -199,6 +212,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     check_int_axis(axis)
     y_true, y_pred = pred_and_true(y_true, y_pred)
     _warn_one_class("categorical_focal_crossentropy", y_pred)
+    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
     if from_logits:

@@ -21,11 +21,12 @@ def _elementwise_mean(loss_fn, y_true, y_pred, batch_mean):
         return loss_fn(y_pred, y_true) if batch_mean else loss_fn(
             y_pred, y_true, reduction="none").mean(-1)
     # Keras broadcasts here; torch's losses warn on it unless broadcast first.
-    check_broadcast(y_true, y_pred, loss_fn.__name__)
+    check_broadcast(y_true, y_pred, _KERAS_NAMES.get(loss_fn.__name__, loss_fn.__name__))
     per_sample = loss_fn(*torch.broadcast_tensors(y_pred, y_true), reduction="none").mean(-1)
     return per_sample.mean() if batch_mean else per_sample
 
 
+_KERAS_NAMES = {"mse_loss": "mean_squared_error", "l1_loss": "mean_absolute_error"}
 _mse = functools.partial(_elementwise_mean, F.mse_loss)
 _mae = functools.partial(_elementwise_mean, F.l1_loss)
 
