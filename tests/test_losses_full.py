@@ -232,3 +232,9 @@ def test_compile_with_loss_string_trains(loss):
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert set(history.history) == {"loss", "mape", "root_mean_squared_error"}
     assert all(math.isfinite(v) for v in history.history["loss"])
+
+
+def test_wrapped_loss_functions_are_minimised():
+    # MeanMetricWrapper tells a loss function by its module: the package, not a submodule
+    for fn in (losses.huber, losses.mean_squared_error, losses.ctc, losses.dice):
+        assert metrics.MeanMetricWrapper(fn)._direction == "down"
