@@ -114,6 +114,26 @@ def _run_keras(keras, make, weights, grads):
     return opt, [np.asarray(v) for v in variables]
 
 
+def _run_keras_jit(keras, make, weights, grads):
+    """`_run_keras` through a jitted `stateless_apply`: eager JAX re-traces a schedule's ops at
+    every step (~1 s each); compiled once, long runs take a fraction of that."""
+    import jax
+
+    opt = make(keras.optimizers)
+    variables = [keras.Variable(w) for w in weights]
+    opt.build(variables)
+    apply = jax.jit(opt.stateless_apply)
+    opt_values = [v.value for v in opt.variables]
+    values = [v.value for v in variables]
+    for step in grads:
+        values, opt_values = apply(opt_values, step, values)
+    for v, value in zip(variables, values):
+        v.assign(value)
+    for v, value in zip(opt.variables, opt_values):
+        v.assign(value)
+    return opt, [np.asarray(v) for v in variables]
+
+
 def _run_ours(make, weights, grads):
     opt = make(kt_optimizers)
     device = config.device()
@@ -153,3 +173,75 @@ def test_matches_keras(keras3, case):
     weights, grads = _data(sorted(CASES).index(case), 1e-5 if "tiny" in case else 1.0)
     _assert_same(_run_keras(keras3, CASES[case], weights, grads),
                  _run_ours(CASES[case], weights, grads), slot_atol=SLOT_ATOL.get(case))
+
+
+# ---------------------------------------------------------------------- schedules
+SCHEDULE_CASES = {
+    "exponential": lambda s: s.ExponentialDecay(0.1, 7, 0.8),
+    "exponential_staircase": lambda s: s.ExponentialDecay(0.1, 7, 0.8, staircase=True),
+    "inverse_time": lambda s: s.InverseTimeDecay(0.1, 5, 0.5),
+    "inverse_time_staircase": lambda s: s.InverseTimeDecay(0.2, 4, 1.5, staircase=True),
+    "piecewise": lambda s: s.PiecewiseConstantDecay([5, 20, 50], [1.0, 0.5, 0.1, 0.01]),
+    "piecewise_one_boundary": lambda s: s.PiecewiseConstantDecay([10], [0.3, 0.03]),
+    "polynomial": lambda s: s.PolynomialDecay(0.1, 40),
+    "polynomial_power": lambda s: s.PolynomialDecay(0.1, 40, end_learning_rate=0.01,
+                                                    power=0.5),
+    "polynomial_cycle": lambda s: s.PolynomialDecay(0.1, 15, end_learning_rate=0.001,
+                                                    power=2.0, cycle=True),
+    "cosine": lambda s: s.CosineDecay(0.1, 30),
+    "cosine_alpha": lambda s: s.CosineDecay(0.1, 30, alpha=0.2),
+    "cosine_warmup": lambda s: s.CosineDecay(0.0, 30, alpha=0.1, warmup_target=0.5,
+                                             warmup_steps=10),
+    "cosine_warmup_from_nonzero": lambda s: s.CosineDecay(0.05, 20, warmup_target=0.2,
+                                                          warmup_steps=7),
+    "cosine_restarts": lambda s: s.CosineDecayRestarts(0.1, 10),
+    "cosine_restarts_t_mul_1": lambda s: s.CosineDecayRestarts(0.1, 8, t_mul=1.0, m_mul=0.7,
+                                                              alpha=0.05),
+    "cosine_restarts_all": lambda s: s.CosineDecayRestarts(0.2, 5, t_mul=3.0, m_mul=0.5,
+                                                          alpha=0.1),
+    "cosine_restarts_t_mul_1_5": lambda s: s.CosineDecayRestarts(0.1, 4, t_mul=1.5,
+                                                                m_mul=0.9),
+}
+SCHEDULE_STEPS = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 14, 15, 16, 19, 20, 21, 25, 29, 30, 31,
+                  37, 39, 40, 41, 45, 50, 51, 64, 99, 100, 155, 1000, 12345]
+
+
+@pytest.mark.parametrize("case", sorted(SCHEDULE_CASES))
+def test_schedule_values_match_keras(keras3, case):
+    ref = SCHEDULE_CASES[case](keras3.optimizers.schedules)
+    ours = SCHEDULE_CASES[case](kt_optimizers.schedules)
+    expected = np.array([float(ref(step)) for step in SCHEDULE_STEPS])
+    python_path = np.array([float(ours(step)) for step in SCHEDULE_STEPS])
+    # A tensor step (as Keras calls them) gives a tensor with the same numbers.
+    tensor_path = np.array([float(ours(torch.tensor(step))) for step in SCHEDULE_STEPS])
+    np.testing.assert_allclose(python_path, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(tensor_path, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", sorted(SCHEDULE_CASES))
+def test_schedule_config_and_serialization_match_keras(keras3, case):
+    ref = SCHEDULE_CASES[case](keras3.optimizers.schedules)
+    ours = SCHEDULE_CASES[case](kt_optimizers.schedules)
+    assert ours.get_config() == ref.get_config()
+    serialized = kt_optimizers.schedules.serialize(ours)
+    assert serialized == keras3.optimizers.schedules.serialize(ref)
+    # Both directions: Keras' serialized form builds ours, ours builds Keras'.
+    restored = kt_optimizers.schedules.deserialize(keras3.optimizers.schedules.serialize(ref))
+    assert type(restored) is type(ours) and restored.get_config() == ours.get_config()
+    back = keras3.optimizers.schedules.deserialize(serialized)
+    assert back.get_config() == ref.get_config()
+
+
+@pytest.mark.parametrize("case", ["piecewise", "polynomial_cycle", "cosine_warmup",
+                                  "cosine_restarts_all", "inverse_time"])
+def test_schedule_drives_optimizer_per_batch_like_keras(keras3, case):
+    # The schedule is evaluated at `iterations` before each update; with gradient accumulation
+    # at the accumulated-update count. Long enough to cross boundaries and restarts.
+    weights, grads = _data(7)
+    grads = grads * 4  # 40 steps
+    for make in (lambda o: o.SGD(learning_rate=SCHEDULE_CASES[case](o.schedules),
+                                 momentum=0.5, weight_decay=0.01),
+                 lambda o: o.Adam(learning_rate=SCHEDULE_CASES[case](o.schedules),
+                                  gradient_accumulation_steps=2)):
+        _assert_same(_run_keras_jit(keras3, make, weights, grads),
+                     _run_ours(make, weights, grads), rtol=2e-5, atol=2e-6)
