@@ -7,6 +7,7 @@ any scalar state of the optimizer (Nadam's `u_product`). Here the slots live in 
 `self.state[p]`, the count and scalars are Python numbers (so a step never syncs the device).
 """
 
+import numpy as np
 import torch
 
 
@@ -50,7 +51,8 @@ class OptimizerState:
         end = len(variables) - n_scalars
         with torch.no_grad():
             for var, w in zip(variables[start:end], weights[start:end]):
-                w = torch.as_tensor(w)
+                # A copy: Keras' arrays are often read-only, which torch.as_tensor warns about.
+                w = w if isinstance(w, torch.Tensor) else torch.from_numpy(np.array(w))
                 if tuple(w.shape) != tuple(var.shape):
                     raise ValueError(f"Optimizer variable has shape {tuple(var.shape)}. "
                                      f"Received: a weight of shape {tuple(w.shape)}")
