@@ -363,3 +363,18 @@ def test_schedule_serialize_round_trip(name):
     assert type(restored) is type(schedule) and restored.get_config() == schedule.get_config()
     for step in (0, 4, 10, 33):
         assert restored(step) == schedule(step)
+
+
+def test_callable_learning_rate_is_read_at_each_update():
+    current = {"lr": 0.1}
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = optimizers.Adagrad(learning_rate=lambda: current["lr"], initial_accumulator_value=0.0,
+                             epsilon=0.0)
+    opt.build([p])
+    for lr in (0.1, 0.3):
+        current["lr"] = lr
+        p.grad = torch.ones(1)
+        opt.step()
+    # acc 1 then 2: w = -0.1 * 1 / 1 - 0.3 * 1 / sqrt(2)
+    _close(p.item(), -0.1 - 0.3 / math.sqrt(2))
+    assert len(opt.variables) == 2  # iterations and the slot: a callable is not a variable

@@ -11,6 +11,10 @@ unscale by `loss_scale_factor` -> gradient accumulation -> clip (`clipnorm` per 
 `global_clipnorm`, else `clipvalue`) -> decoupled weight decay `w -= w * weight_decay * lr` with the
 current lr -> the subclass's `update_step` with `t = iterations + 1` -> EMA of the weights ->
 `iterations += 1`. The count and the learning rate are Python numbers, so a step never syncs.
+
+A subclass declares its slots (`_slot_groups`, `_slot_initial_value`) and its rule
+(`update_step`, one `torch._foreach_*` pass over all parameters); `optimizer_state.py` holds the
+saved-state views (`variables`, `set_weights`, `state_dict`).
 """
 
 import numbers
