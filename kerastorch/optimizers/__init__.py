@@ -7,10 +7,17 @@ first `apply(grads, variables)` makes them torch optimizers.
 import torch
 
 from kerastorch.optimizers import schedules as schedules
+from kerastorch.optimizers.adadelta import Adadelta as Adadelta
+from kerastorch.optimizers.adagrad import Adagrad as Adagrad
 from kerastorch.optimizers.adam import Adam as Adam
+from kerastorch.optimizers.adamax import Adamax as Adamax
 from kerastorch.optimizers.adamw import AdamW as AdamW
 from kerastorch.optimizers.base import OPTIMIZERS as OPTIMIZERS
 from kerastorch.optimizers.base import Optimizer as Optimizer
+from kerastorch.optimizers.ftrl import Ftrl as Ftrl
+from kerastorch.optimizers.lamb import Lamb as Lamb
+from kerastorch.optimizers.lion import Lion as Lion
+from kerastorch.optimizers.nadam import Nadam as Nadam
 from kerastorch.optimizers.rmsprop import RMSprop as RMSprop
 from kerastorch.optimizers.sgd import SGD as SGD
 from kerastorch.utils import registry as _registry
@@ -36,4 +43,4 @@ def serialize(optimizer) -> dict:
 
 def deserialize(config: dict, custom_objects=None):
     """Inverse of `serialize`; `class_name` may be any registered name (`"adam"`, `"Adam"`)."""
-    return OPTIMIZERS.deserialize(config)
+    return OPTIMIZERS.deserialize(config, custom_objects)

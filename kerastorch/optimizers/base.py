@@ -11,6 +11,10 @@ unscale by `loss_scale_factor` -> gradient accumulation -> clip (`clipnorm` per 
 `global_clipnorm`, else `clipvalue`) -> decoupled weight decay `w -= w * weight_decay * lr` with the
 current lr -> the subclass's `update_step` with `t = iterations + 1` -> EMA of the weights ->
 `iterations += 1`. The count and the learning rate are Python numbers, so a step never syncs.
+
+A subclass declares its slots (`_slot_groups`, `_slot_initial_value`) and its rule
+(`update_step`, one `torch._foreach_*` pass over all parameters); `optimizer_state.py` holds the
+saved-state views (`variables`, `set_weights`, `state_dict`).
 """
 
 import numbers
@@ -21,6 +25,7 @@ import torch
 from torch.optim import optimizer as _torch_optimizer
 
 from kerastorch.optimizers import schedules
+from kerastorch.optimizers.optimizer_state import OptimizerState
 from kerastorch.utils.naming import to_snake_case, uniquify
 from kerastorch.utils.registry import Registry
 
@@ -47,7 +52,7 @@ def _hooked_step(self, closure=None):
     return self._step(closure)
 
 
-class Optimizer(torch.optim.Optimizer):
+class Optimizer(OptimizerState, torch.optim.Optimizer):
     """Base class of kerastorch optimizers: Keras arguments, a `torch.optim.Optimizer` once built.
 
     Args:
@@ -174,6 +179,10 @@ class Optimizer(torch.optim.Optimizer):
         """Subclasses: the per-parameter state tensors, grouped as Keras orders its variables."""
         return []
 
+    def _slot_initial_value(self, name: str) -> float:
+        """Subclasses: the value a slot starts at (Adagrad's `initial_accumulator_value`)."""
+        return 0.0
+
     def _all_slot_groups(self) -> list[tuple[str, ...]]:
         groups = [("average",)] if self.use_ema else []
         if self.gradient_accumulation_steps:
@@ -227,7 +236,8 @@ class Optimizer(torch.optim.Optimizer):
             state = self.state[p]
             for n in self._slot_names:
                 if n not in state:
-                    state[n] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state[n] = torch.full_like(p, self._slot_initial_value(n),
+                                               memory_format=torch.preserve_format)
         self._slots = {n: [self.state[p][n] for p in self._params] for n in self._slot_names}
         self._index = {id(p): i for i, p in enumerate(self._params)}
         pattern = self._wd_exclude_pattern
@@ -429,70 +439,6 @@ class Optimizer(torch.optim.Optimizer):
             return super().zero_grad(set_to_none=False)
         for p in self._params:
             p.grad = None
-
-    # ------------------------------------------------------------------ state
-    @property
-    def variables(self) -> list:
-        """Keras' optimizer variables in Keras' order: iterations, learning_rate (unless it is a
-        schedule), then the slots. Slots are in torch layout (a Dense slot is `(out, in)`)."""
-        out = [torch.tensor(self._iterations)]
-        if self._schedule is None:
-            out.append(torch.tensor(self._hyper["lr"], dtype=torch.float32))
-        if self.built:
-            for group in self._all_slot_groups():
-                out.extend(self._slots[n][i] for i in range(len(self._params)) for n in group)
-        return out
-
-    def set_weights(self, weights) -> None:
-        """Assign values in the order of `variables` (numpy arrays or tensors)."""
-        if not self.built:
-            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet "
-                             "been built. Call `optimizer.build(params)` first.")
-        weights = list(weights)
-        variables = self.variables
-        if len(weights) != len(variables):
-            raise ValueError(f"Optimizer '{self.name}' has {len(variables)} variables. "
-                             f"Received: {len(weights)} weights")
-        self._iterations = int(weights[0])
-        start = 1 if self._schedule is not None else 2
-        if start == 2:
-            self._hyper["lr"] = float(weights[1])
-        with torch.no_grad():
-            for var, w in zip(variables[start:], weights[start:]):
-                w = torch.as_tensor(w)
-                if tuple(w.shape) != tuple(var.shape):
-                    raise ValueError(f"Optimizer variable has shape {tuple(var.shape)}. "
-                                     f"Received: a weight of shape {tuple(w.shape)}")
-                var.copy_(w)
-
-    def state_dict(self) -> dict:
-        """torch's state dict plus the Keras iteration count under `"iterations"`."""
-        if not self.built:
-            raise RuntimeError(f"Optimizer '{self.name}' is not built; it has no state yet.")
-        out = super().state_dict()
-        out["iterations"] = self._iterations
-        return out
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        if not self.built:
-            raise RuntimeError(f"Optimizer '{self.name}' is not built: call "
-                               "`optimizer.build(params)` before `load_state_dict()`.")
-        state_dict = dict(state_dict)
-        iterations = state_dict.pop("iterations", None)
-        super().load_state_dict(state_dict)
-        if iterations is not None:
-            self._iterations = int(iterations)
-        self._refresh()
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_views", "_full")}
-
-    def __setstate__(self, state: dict) -> None:
-        if state.get("built"):
-            super().__setstate__(state)
-            self._refresh()
-        else:
-            self.__dict__.update(state)
 
     def __repr__(self) -> str:
         lr = self._schedule if self._schedule is not None else self._hyper["lr"]
