@@ -156,9 +156,27 @@ def serialize_keras_object(obj):
     build_config = _build_config(obj)
     if build_config is not None:
         out["build_config"] = serialize_keras_object(build_config)
-    if getattr(obj, "compiled", None) is False:  # an uncompiled model, as Keras writes it
+    compiled = getattr(obj, "compiled", None)
+    if compiled is False:  # an uncompiled model, as Keras writes it
         out["compile_config"] = {}
+    elif compiled is True and hasattr(obj, "_compile_metrics"):
+        out["compile_config"] = serialize_keras_object(get_compile_config(obj))
     return out
+
+
+def get_compile_config(model) -> dict:
+    """The arguments `model.compile` was called with, as Keras 3's `compile_config` holds them."""
+    compile_loss, compile_metrics = model._compile_loss, model._compile_metrics
+    return {
+        "optimizer": model.optimizer,
+        "loss": model.loss,
+        "loss_weights": getattr(compile_loss, "loss_weights", None),
+        "metrics": getattr(compile_metrics, "_spec", None),
+        "weighted_metrics": getattr(compile_metrics, "_weighted_spec", None),
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": bool(getattr(model, "_jit_compile", False)),
+    }
 
 
 def _serialize_function(fn):
