@@ -211,9 +211,24 @@ def _build_config(obj):
         return getter()
     if isinstance(obj, torch.nn.Module) and getattr(obj, "built", False):
         shapes = getattr(obj, "_build_shapes", None)
+        if shapes is not None and type(obj).__name__ == "MultiHeadAttention":
+            return _attention_build_config(obj, shapes)
         if shapes is not None:
             return {"input_shape": shapes}
     return None
+
+
+def _attention_build_config(layer, query_shape):
+    """Keras' MultiHeadAttention builds from `build(query_shape, value_shape, key_shape)` and
+    writes `{"shapes_dict": ...}`; kerastorch records the query's shape only, so the value's and
+    key's feature sizes are read from the projection kernels (other axes as the query's)."""
+    dims = {v.name.split("/")[0]: tuple(v.keras_value().shape)[0]
+            for v in layer.keras_weight_views() if v.name.endswith("/kernel")}
+    query_shape = list(query_shape)
+    return {"shapes_dict": {
+        "query_shape": query_shape,
+        "value_shape": query_shape[:-1] + [dims.get("value", query_shape[-1])],
+        "key_shape": query_shape[:-1] + [dims.get("key", query_shape[-1])]}}
 
 
 # ---------------------------------------------------------------------- deserialize
