@@ -85,6 +85,9 @@ def load_state(model, payload, path, load_optimizer=True) -> None:
     if not isinstance(state, dict):
         raise file_error(path, "it holds no 'state_dict'")
     own = model.state_dict()
+    if set(own) != set(state):  # same architecture, other auto-numbered layer names
+        from kerastorch.saving.torch_format import _match_by_order
+        state = _match_by_order(own, state)
     missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
     if missing or unexpected:
         raise SavedFileError(f"'{os.fspath(path)}' does not fit model '{model.name}': missing "
