@@ -93,28 +93,25 @@ class Model(Trainer, Layer):
         for line in lines:
             (print_fn or print)(line)
 
-    # ------------------------------------------------------------------ weights files
-    def save_weights(self, filepath, overwrite=True):
-        """`.pt`/`.pth`: the torch state dict (keys of the equivalent torch modules)."""
-        path = os.fspath(filepath)
-        if not overwrite and os.path.exists(path):
-            raise FileExistsError(f"'{path}' exists and overwrite=False.")
-        if path.endswith((".pt", ".pth")):
-            from kerastorch.saving import torch_format
-            torch_format.save_weights(self, path)
-            return
-        raise ValueError("save_weights writes torch state dicts: the file name must end in "
-                         f"'.pt' or '.pth' (Keras' '.weights.h5' comes in a later version). "
-                         f"Received: filepath={path!r}")
+    # ------------------------------------------------------------------ files
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the model: `.keras` (Keras 3's zip, opens in Keras), `.h5` (legacy Keras 2
+        format) or `.pt`/`.pth` (config + torch state dict + optimizer state, read with
+        `weights_only=True`). Written atomically. See `kerastorch.saving.save_model`."""
+        from kerastorch.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """`.weights.h5`: Keras 3's weights layout; `.pt`/`.pth`: the torch state dict (keys of
+        the equivalent torch modules)."""
+        from kerastorch.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        path = os.fspath(filepath)
-        if path.endswith((".pt", ".pth")):
-            from kerastorch.saving import torch_format
-            torch_format.load_weights(self, path)
-            return
-        raise ValueError("load_weights reads torch state dicts ('.pt'/'.pth'). "
-                         f"Received: filepath={path!r}")
+        """Weights from `.weights.h5`, `.keras`, legacy `.h5` or a `.pt`/`.pth` state dict;
+        `skip_mismatch=True` skips layers whose saved weights do not fit (with a warning)."""
+        from kerastorch.saving import saving_api
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -1,4 +1,5 @@
-"""Saving and loading: torch state dicts now; Keras' `.keras`/`.h5` formats later."""
+"""Saving and loading: Keras 3's `.keras` and `.weights.h5`, legacy `.h5`, torch files and
+training checkpoints (`saving_api` dispatches by file name)."""
 
 from kerastorch.saving.object_registration import CustomObjectScope as CustomObjectScope
 from kerastorch.saving.object_registration import custom_object_scope as custom_object_scope
@@ -14,3 +15,9 @@ from kerastorch.saving.serialization import (
     deserialize_keras_object as deserialize_keras_object,
 )
 from kerastorch.saving.serialization import serialize_keras_object as serialize_keras_object
+from kerastorch.saving.checkpoint import load_checkpoint as load_checkpoint
+from kerastorch.saving.checkpoint import save_checkpoint as save_checkpoint
+from kerastorch.saving.saving_api import load_model as load_model
+from kerastorch.saving.saving_api import load_weights as load_weights
+from kerastorch.saving.saving_api import save_model as save_model
+from kerastorch.saving.saving_api import save_weights as save_weights

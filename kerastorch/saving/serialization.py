@@ -156,9 +156,27 @@ def serialize_keras_object(obj):
     build_config = _build_config(obj)
     if build_config is not None:
         out["build_config"] = serialize_keras_object(build_config)
-    if getattr(obj, "compiled", None) is False:  # an uncompiled model, as Keras writes it
+    compiled = getattr(obj, "compiled", None)
+    if compiled is False:  # an uncompiled model, as Keras writes it
         out["compile_config"] = {}
+    elif compiled is True and hasattr(obj, "_compile_metrics"):
+        out["compile_config"] = serialize_keras_object(get_compile_config(obj))
     return out
+
+
+def get_compile_config(model) -> dict:
+    """The arguments `model.compile` was called with, as Keras 3's `compile_config` holds them."""
+    compile_loss, compile_metrics = model._compile_loss, model._compile_metrics
+    return {
+        "optimizer": model.optimizer,
+        "loss": model.loss,
+        "loss_weights": getattr(compile_loss, "loss_weights", None),
+        "metrics": getattr(compile_metrics, "_spec", None),
+        "weighted_metrics": getattr(compile_metrics, "_weighted_spec", None),
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": bool(getattr(model, "_jit_compile", False)),
+    }
 
 
 def _serialize_function(fn):
@@ -193,9 +211,24 @@ def _build_config(obj):
         return getter()
     if isinstance(obj, torch.nn.Module) and getattr(obj, "built", False):
         shapes = getattr(obj, "_build_shapes", None)
+        if shapes is not None and type(obj).__name__ == "MultiHeadAttention":
+            return _attention_build_config(obj, shapes)
         if shapes is not None:
             return {"input_shape": shapes}
     return None
+
+
+def _attention_build_config(layer, query_shape):
+    """Keras' MultiHeadAttention builds from `build(query_shape, value_shape, key_shape)` and
+    writes `{"shapes_dict": ...}`; kerastorch records the query's shape only, so the value's and
+    key's feature sizes are read from the projection kernels (other axes as the query's)."""
+    dims = {v.name.split("/")[0]: tuple(v.keras_value().shape)[0]
+            for v in layer.keras_weight_views() if v.name.endswith("/kernel")}
+    query_shape = list(query_shape)
+    return {"shapes_dict": {
+        "query_shape": query_shape,
+        "value_shape": query_shape[:-1] + [dims.get("value", query_shape[-1])],
+        "key_shape": query_shape[:-1] + [dims.get("key", query_shape[-1])]}}
 
 
 # ---------------------------------------------------------------------- deserialize

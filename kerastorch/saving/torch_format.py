@@ -1,29 +1,17 @@
 """Torch state-dict files (`.pt`/`.pth`): written atomically, read with `weights_only=True`."""
 
 import os
-import tempfile
 
 import torch
+
+from kerastorch.saving.file_safety import atomic_write, file_error
 
 
 def atomic_save(obj, path) -> None:
     """`torch.save` to a temporary file in the same folder, then rename over `path`, so an
     interrupted save never leaves a half-written file where a good one was."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Cannot save to '{path}': the folder '{folder}' does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def load_state_dict_file(path) -> dict:
@@ -34,8 +22,9 @@ def load_state_dict_file(path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle payloads, truncation, foreign formats
-        raise ValueError(f"Could not read '{path}' as a torch state dict with "
-                         f"weights_only=True: {err}") from err
+        raise file_error(path, "not readable as a torch state dict with weights_only=True "
+                               "(truncated, corrupted, or a pickle that would run code)",
+                         err) from err
     if not isinstance(state, dict):
         raise ValueError(f"'{path}' holds a {type(state).__name__}, not a state dict.")
     return state
