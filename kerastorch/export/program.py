@@ -93,6 +93,8 @@ def describe(layer):
                 isinstance(default, tuple) and isinstance(value, (list, tuple))
                 and tuple(value) == default)):
             continue
+        if default is None and value in ("linear", "channels_last"):
+            continue  # what None resolves to
         if isinstance(value, dict):
             continue  # initializers, regularizers: not part of the forward pass
         parts.append(f"{name}={tuple(value) if isinstance(value, list) else value!r}")
@@ -137,7 +139,7 @@ def _sequential_program(model):
         expr = "x"
         for step in steps:
             expr = _apply(prog, layer, step, expr)
-        prog.lines.append((f"x = {expr}", f"{layer.name}: {describe(layer)}"))
+        prog.lines.append((f"x = {expr}", _line_comment(layer, steps)))
         # nn.Sequential form: one module per step, the weighted one under the layer's name.
         for step in steps:
             if step.ctor is None or (step.key is not None and step.expr != "{m}({x})"):
@@ -154,6 +156,13 @@ def _sequential_program(model):
         seq.append(("output_permute", f"Permute({list(dims)})"))
     prog.sequential = seq if seq_ok else None
     return prog
+
+
+def _line_comment(layer, steps):
+    """The layer's name; with its description when no `__init__` line shows it already."""
+    if any(step.key is not None for step in steps):
+        return layer.name
+    return f"{layer.name}: {describe(layer)}"
 
 
 def _apply(prog, layer, step, expr):
@@ -201,11 +210,12 @@ def _functional_program(model):
                 expr = _apply(prog, layer, step, expr)
         else:
             expr, layout = _merge(layer, values)
+            steps = []
         if expr.isidentifier():  # Identity and friends: reuse the variable
             var_of[id(out_t)] = (expr, tuple(out_t.shape), layout)
             continue
         name = identifier(layer.name, taken)
-        prog.lines.append((f"{name} = {expr}", f"{layer.name}: {describe(layer)}"))
+        prog.lines.append((f"{name} = {expr}", _line_comment(layer, steps)))
         var_of[id(out_t)] = (name, tuple(out_t.shape), layout)
 
     def out_expr(structure):
@@ -218,6 +228,8 @@ def _functional_program(model):
         return var if dims is None else f"{var}.permute{dims}"
 
     prog.output = out_expr(model._outputs_struct)
+    order = {key: i for i, key in enumerate(model._modules)}  # the model's state dict order
+    prog.modules.sort(key=lambda entry: order.get(entry[0], len(order)))
     return prog
 
 

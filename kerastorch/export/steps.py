@@ -74,8 +74,13 @@ ACTIVATIONS = {
 def activation_name(fn, owner):
     """The Keras name of activation `fn` (a built-in), or Unsupported naming `owner`."""
     from kerastorch import activations
-    name = activations.serialize(fn)
-    if name == "linear" or fn is None:
+    if fn is None:
+        return "linear"
+    try:
+        name = activations.serialize(fn)
+    except ValueError:  # a lambda
+        name = None
+    if name == "linear":
         return "linear"
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise Unsupported(f"Layer '{owner.name}' ({type(owner).__name__}): activation "

@@ -62,17 +62,17 @@ def to_torch(model):
 def instantiate(source, cls_name="Model"):
     """Run generated `source` (imports only torch) and return a new `cls_name()` whose pickle
     carries the source (see the module docstring)."""
-    namespace = {"__name__": "kerastorch_generated"}
+    namespace = {"__name__": "generated_torch_model"}
     exec(compile(source, "<kerastorch.export>", "exec"), namespace)  # noqa: S102
     cls = namespace[cls_name]
     cls.__reduce__ = _reducer(source, cls_name)
-    cls.__module__ = "kerastorch_generated"
+    cls.__module__ = "generated_torch_model"
     return cls()
 
 
 def _reducer(source, cls_name):
     rebuild = ("(lambda ns: (exec(%r, ns), ns[%r].__new__(ns[%r]))[1])"
-               "({'__name__': 'kerastorch_generated'})" % (source, cls_name, cls_name))
+               "({'__name__': 'generated_torch_model'})" % (source, cls_name, cls_name))
 
     def __reduce__(self):
         # eval(rebuild) re-creates the class from its source (torch only) and an empty
