@@ -154,14 +154,22 @@ for kind in {KINDS!r}:
 """, cwd=tmp_path)
 
 
-def test_export_torch_program(tmp_path):
-    model = build("mlp")
+@pytest.mark.parametrize("kind", ["mlp", "functional"])
+def test_export_torch_program(tmp_path, kind):
+    model = build(kind)
+    model.train()
     path = tmp_path / "m.pt2"
     model.export(path, verbose=False)
-    program = torch.export.load(str(path))
-    x = torch.randn(7, 6)  # another batch size: the batch axis is dynamic
-    torch.testing.assert_close(program.module()(x), predict(model, [x]), rtol=1e-5, atol=1e-6)
-    assert model.training is False or model.training is True  # mode restored, no crash
+    assert model.training  # the mode is restored after tracing in inference mode
+    model.eval()
+    program = torch.export.load(str(path)).module()
+    xs = inputs(kind, n=7)  # another batch size than the example's: the batch axis is dynamic
+    out = program(xs[0]) if len(xs) == 1 else program(xs)
+    torch.testing.assert_close(out, predict(model, xs), rtol=1e-5, atol=1e-6)
+
+
+def test_export_format_errors(tmp_path):
+    model = build("mlp")
     with pytest.raises(ValueError, match="format"):
         model.export(tmp_path / "m.bin")
     with pytest.raises(ValueError, match="Unrecognized format"):
