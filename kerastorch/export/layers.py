@@ -26,8 +26,6 @@ def translate(layer, shape, layout):
     if fn is None:
         raise Unsupported(f"Layer '{layer.name}' ({type(layer).__name__}) has no PyTorch "
                           "translation in kerastorch.export.")
-    if getattr(layer, "activity_regularizer", None) is not None:
-        pass  # a training-time penalty only: the forward pass is the same
     return fn(layer, tuple(shape), layout)
 
 

@@ -12,7 +12,7 @@ import keyword
 import re
 
 from kerastorch.export import layers as T
-from kerastorch.export.steps import FIRST, LAST, Step, Unsupported, permute_dims
+from kerastorch.export.steps import LAST, Unsupported, permute_dims
 
 RESERVED = {"self", "torch", "nn", "F", "np", "math", "x", "super"}
 MERGES = {"Add": " + ", "Subtract": " - ", "Multiply": " * "}
@@ -274,9 +274,9 @@ def class_name(model_name):
 def module_source(prog, cls):
     """The `nn.Module` class of `prog`, named `cls`, as source lines."""
     out = [f"class {cls}(nn.Module):",
-           f'    """Keras model {prog.name!r} in plain PyTorch. Inputs and outputs are '
-           "channels_last,\n    as in Keras; call `.eval()` for Keras' inference mode "
-           '(Dropout off, BatchNorm on moving statistics)."""', "",
+           f'    """Keras model {prog.name!r} in plain PyTorch. Inputs and outputs are laid out',
+           "    as in Keras (images channels_last). Call `.eval()` for Keras' inference mode",
+           '    (Dropout off, BatchNorm on its moving statistics)."""', "",
            "    def __init__(self):", "        super().__init__()"]
     for key, ctor, comment in prog.modules:
         target = f"self.{key}" if key.isidentifier() and not keyword.iskeyword(key) else None
@@ -302,5 +302,3 @@ def _shape_text(shape):
 def _with_comment(line, comment):
     return f"{line}  # {comment}" if comment else line
 
-
-del FIRST, Step

@@ -91,7 +91,7 @@ def loss_source(model):
     from_logits = bool(config.get("from_logits", False))
     ls = float(config.get("label_smoothing", 0.0))
     head = f"EPSILON = 1e-7  # Keras' backend epsilon\nFROM_LOGITS = {from_logits}\n" \
-           f"LABEL_SMOOTHING = {ls!r}\n"
+           f"LABEL_SMOOTHING = {ls!r}\n\n"
     return head + _LOSS_SOURCE[name].replace("{from_logits}", str(from_logits)) \
         .replace("{ls}", repr(ls))
 
@@ -101,7 +101,7 @@ _OPT_BASE = '''
 class KerasOptimizer:
     """What every Keras optimizer does around its update rule: gradient clipping
     (clipnorm / clipvalue / global_clipnorm), decoupled weight decay `var -= var * wd * lr`
-    before the update, and `iterations`. Hyperparameters: {config}."""
+    before the update, and `iterations`. Hyperparameters:{config}."""
 
     def __init__(self, params, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):
@@ -241,8 +241,8 @@ def optimizer_source(optimizer):
     args += [f"{n}={config[n]!r}" for n in names if n in config]
     args += [f"{n}={config[n]!r}" for n in ("weight_decay", "clipnorm", "clipvalue",
                                             "global_clipnorm") if config.get(n)]
-    base = _OPT_BASE.replace("{config}", ", ".join(args))
-    return base + source, f"{kind}(params, {', '.join(args)})"
+    base = _OPT_BASE.replace("{config}", "\n    " + ", ".join(args))
+    return base.strip() + "\n\n\n" + source.strip(), f"{kind}(params, {', '.join(args)})"
 
 
 # ---------------------------------------------------------------------- metrics
@@ -308,7 +308,7 @@ def metrics_source(model):
         for name in _METRIC_NEEDS.get(fn, []) + [fn]:
             if name not in needed:
                 needed.append(name)
-    return "".join(_METRIC_FNS[n] for n in needed), pairs
+    return "\n\n\n".join(_METRIC_FNS[n].strip() for n in needed), pairs
 
 
 def _snake(name):
@@ -377,10 +377,9 @@ def training_source(model):
     fit = FIT.format(optimizer=opt_call, metric_keys=", ".join(repr(k) for k, _ in
                                                                 metric_pairs),
                      metric_updates=updates)
-    return ("\n# ---- loss (Keras' formula)\n" + loss +
-            "\n\n# ---- optimizer (Keras' update rule)\n" + opt_cls +
-            ("\n\n# ---- metrics\n" + metric_fns if metric_fns else "") +
-            "\n\n# ---- the training loop\n" + fit)
+    sections = [("loss (Keras' formula)", loss), ("optimizer (Keras' update rule)", opt_cls),
+                ("metrics", metric_fns), ("the training loop", fit)]
+    return "".join(f"\n\n# ---- {title}\n{body.strip()}\n" for title, body in sections if body)
 
 
 def _has_regularizers(model):
