@@ -209,3 +209,41 @@ def test_same_predictions_as_keras3(keras3):
     with torch.no_grad():
         ours = model.to_torch()(x).numpy()
     np.testing.assert_allclose(ours, np.asarray(ref(x.numpy())), rtol=1e-5, atol=1e-6)
+
+
+VARIANTS = {
+    "batchnorm-on-sequences": (lambda: [keras.Input((5, 4)), L.Dense(3),
+                                        L.BatchNormalization(), L.Dense(2)], (3, 5, 4)),
+    "conv1d-pooling": (lambda: [keras.Input((10, 3)), L.Conv1D(4, 3, strides=2, padding="same"),
+                                L.MaxPooling1D(2, padding="same"), L.SpatialDropout1D(0.1),
+                                L.AveragePooling1D(2, padding="same"),
+                                L.GlobalAveragePooling1D(keepdims=True), L.Flatten()],
+                       (3, 10, 3)),
+    "channels-first": (lambda: [keras.Input((3, 8, 8)),
+                                L.Conv2D(4, 3, data_format="channels_first"),
+                                L.MaxPooling2D(data_format="channels_first"),
+                                L.BatchNormalization(axis=1),
+                                L.GlobalMaxPooling2D(data_format="channels_first")], (2, 3, 8, 8)),
+    "reshape-rnn-activations": (lambda: [keras.Input((12,)), L.Reshape((3, 4)),
+                                         L.LSTM(2, go_backwards=True), L.Activation("softmax"),
+                                         L.ReLU(max_value=6.0)], (2, 12)),
+    "rescaling-strided-same": (lambda: [keras.Input((6, 6, 1)), L.Rescaling(1 / 255, offset=0.5),
+                                        L.Conv2D(2, 3), L.ReLU(),
+                                        L.Conv2D(2, 2, strides=2, padding="same")], (2, 6, 6, 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(VARIANTS))
+def test_layer_variants_match(case):
+    make, shape = VARIANTS[case]
+    model = keras.Sequential(make())
+    with torch.no_grad():
+        for module in model.modules():
+            if getattr(module, "running_var", None) is not None:
+                module.running_var.uniform_(0.5, 2.0)
+                module.running_mean.normal_()
+    x = torch.randn(*shape)
+    torch_model = model.to_torch()
+    _no_kerastorch_inside(torch_model)
+    with torch.no_grad():
+        torch.testing.assert_close(torch_model(x), model(x), rtol=1e-5, atol=1e-6)
