@@ -177,3 +177,15 @@ def test_untranslated_training_pieces_are_named():
     assert "def fit" not in to_source(plain)
     with pytest.raises(Unsupported, match="not compiled"):
         to_source(plain, include_training=True)
+
+
+def test_layer_names_that_are_not_python_names():
+    a = keras.Input((3,), name="in-put")
+    hidden = L.Dense(2, name="lambda")(a)
+    model = keras.Model(a, L.Dense(1, name="2x")(hidden))
+    source = to_source(model)
+    assert "self.add_module('lambda', nn.Linear(3, 2))" in source
+    net = _load(source)["Model"]()
+    net.load_state_dict(model.state_dict())
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(net(x), predict(model, [x]))

@@ -65,9 +65,15 @@ def identifier(name, taken):
     return ident
 
 
+def attribute_ok(key):
+    """Whether `self.<key>` can name the submodule (not a keyword nor an nn.Module attribute)."""
+    from torch import nn
+    return key.isidentifier() and not keyword.iskeyword(key) and not hasattr(nn.Module, key) \
+        and key != "training"
+
+
 def module_ref(key):
-    return f"self.{key}" if key.isidentifier() and not keyword.iskeyword(key) \
-        else f"self._modules[{key!r}]"
+    return f"self.{key}" if attribute_ok(key) else f"self._modules[{key!r}]"
 
 
 def describe(layer):
@@ -279,7 +285,7 @@ def module_source(prog, cls):
            '    (Dropout off, BatchNorm on its moving statistics)."""', "",
            "    def __init__(self):", "        super().__init__()"]
     for key, ctor, comment in prog.modules:
-        target = f"self.{key}" if key.isidentifier() and not keyword.iskeyword(key) else None
+        target = f"self.{key}" if attribute_ok(key) else None
         line = (f"        {target} = {ctor}" if target else
                 f"        self.add_module({key!r}, {ctor})")
         out.append(_with_comment(line, comment))
