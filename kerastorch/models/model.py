@@ -107,6 +107,22 @@ class Model(Trainer, Layer):
         from kerastorch.saving import saving_api
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
+    # ------------------------------------------------------------------ PyTorch out
+    def to_torch(self):
+        """A plain PyTorch module with the same outputs and state dict keys (inference mode):
+        `nn.Sequential` of torch modules when it can be, else a generated `nn.Module`. No
+        kerastorch class inside; see `kerastorch.export.to_torch`."""
+        from kerastorch.export import to_torch
+        return to_torch(self)
+
+    def export(self, filepath, format=None, verbose=None, input_signature=None, **kwargs):
+        """Export for inference: `format="onnx"` (`.onnx`, `torch.onnx.export`; needs the
+        `onnx` package) or `format="torch"` (`.pt2`, `torch.export.save`). The format defaults
+        from the suffix. See `kerastorch.export.export_model`."""
+        from kerastorch.export import export_model
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Weights from `.weights.h5`, `.keras`, legacy `.h5` or a `.pt`/`.pth` state dict;
         `skip_mismatch=True` skips layers whose saved weights do not fit (with a warning)."""
