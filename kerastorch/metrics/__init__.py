@@ -32,6 +32,17 @@ from kerastorch.metrics.base import SparseCategoricalCrossentropy as SparseCateg
 from kerastorch.metrics.base import resolve_crossentropy as resolve_crossentropy
 from kerastorch.metrics.base import Sum as Sum
 from kerastorch.utils.registry import serialize as _serialize
+from kerastorch.metrics.auc import AUC as AUC
+from kerastorch.metrics.confusion_metrics import FalseNegatives as FalseNegatives
+from kerastorch.metrics.confusion_metrics import FalsePositives as FalsePositives
+from kerastorch.metrics.confusion_metrics import Precision as Precision
+from kerastorch.metrics.confusion_metrics import PrecisionAtRecall as PrecisionAtRecall
+from kerastorch.metrics.confusion_metrics import Recall as Recall
+from kerastorch.metrics.confusion_metrics import RecallAtPrecision as RecallAtPrecision
+from kerastorch.metrics.confusion_metrics import SensitivityAtSpecificity as SensitivityAtSpecificity
+from kerastorch.metrics.confusion_metrics import SpecificityAtSensitivity as SpecificityAtSensitivity
+from kerastorch.metrics.confusion_metrics import TrueNegatives as TrueNegatives
+from kerastorch.metrics.confusion_metrics import TruePositives as TruePositives
 
 
 def get(identifier):
