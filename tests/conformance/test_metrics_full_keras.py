@@ -169,3 +169,170 @@ def test_auc_options(keras3, rng, kwargs, kind, weights):
 
 def test_auc_multilabel_column_weights(keras3, rng):
     _compare(keras3, "AUC", {"multi_label": True, "curve": "PR"}, "multilabel", "column", rng)
+
+
+# ------------------------------------------------------------------------------ top-k accuracy
+@pytest.mark.parametrize("k", [1, 2, 5])
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_top_k_categorical_accuracy(keras3, rng, k, weights):
+    _compare(keras3, "TopKCategoricalAccuracy", {"k": k}, "categorical", weights, rng)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_sparse_top_k_categorical_accuracy(keras3, rng, k, weights):
+    _compare(keras3, "SparseTopKCategoricalAccuracy", {"k": k}, "sparse", weights, rng)
+
+
+@pytest.mark.parametrize("name", ["top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"])
+def test_top_k_ties_and_label_forms(keras3, name):
+    # Ties at the k-th score count as in the top k (Keras' in_top_k); labels of shape (n, 1).
+    y_pred = np.array([[0.3, 0.3, 0.3, 0.1], [0.1, 0.5, 0.2, 0.2], [0.25] * 4,
+                       [0.4, 0.1, 0.1, 0.4]], dtype="float32")
+    sparse = np.array([[2], [3], [0], [1]], dtype="int32")
+    y_true = sparse if name.startswith("sparse") else np.eye(4, dtype="float32")[sparse[:, 0]]
+    for k in (1, 2):
+        ref = getattr(keras3.metrics, name)(y_true, y_pred, k=k)
+        ours = getattr(metrics, name)(torch.from_numpy(y_true), torch.from_numpy(y_pred), k=k)
+        np.testing.assert_array_equal(_np(ours), _np(ref))
+
+
+def test_sparse_top_k_from_sorted_ids(keras3, rng):
+    ids = np.argsort(-rng.random((6, 5)), axis=-1).astype("int32")
+    y_true = rng.integers(0, 5, size=(6,)).astype("int32")
+    ref = keras3.metrics.SparseTopKCategoricalAccuracy(k=2, from_sorted_ids=True)
+    ours = metrics.SparseTopKCategoricalAccuracy(k=2, from_sorted_ids=True)
+    ref.update_state(y_true, ids)
+    ours.update_state(torch.from_numpy(y_true), torch.from_numpy(ids))
+    np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL)
+    assert ours.get_config() == ref.get_config()
+
+
+# --------------------------------------------------------------------------------------- F-beta
+@pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
+@pytest.mark.parametrize("kwargs", [{}, {"threshold": 0.4}, {"beta": 2.0},
+                                    {"beta": 0.5, "threshold": 0.6}])
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_fbeta_score(keras3, rng, average, kwargs, weights):
+    _compare(keras3, "FBetaScore", {"average": average, **kwargs}, "multilabel", weights, rng)
+
+
+@pytest.mark.parametrize("average", [None, "macro"])
+@pytest.mark.parametrize("kind", ["categorical", "multilabel"])
+def test_f1_score(keras3, rng, average, kind):
+    _compare(keras3, "F1Score", {"average": average}, kind, "vector", rng)
+
+
+# ------------------------------------------------------------------------------------------ IoU
+def _iou_batches(rng, n_classes=4, shape=(2, 5), n=3, weights=None, one_hot=(False, False)):
+    out = []
+    for i in range(n):
+        y_true = rng.integers(0, n_classes, size=shape).astype("int32")
+        y_pred = rng.integers(0, n_classes, size=shape).astype("int32")
+        y_true.flat[i] = n_classes + 1 if i == 1 else y_true.flat[i]  # out of range: skipped
+        if one_hot[0]:
+            y_true = np.eye(n_classes, dtype="float32")[np.minimum(y_true, n_classes - 1)]
+        if one_hot[1]:
+            y_pred = rng.random((*shape, n_classes)).astype("float32")
+        w = None
+        if weights == "int":
+            w = rng.integers(0, 3, size=shape).astype("int32")
+        elif weights == "float":
+            w = (rng.random(shape) * 3).astype("float32")
+        out.append((y_true, y_pred, w))
+    return out
+
+
+def _compare_iou(keras3, name, kwargs, batches):
+    ref, ours = getattr(keras3.metrics, name)(**kwargs), getattr(metrics, name)(**kwargs)
+    for y_true, y_pred, w in batches:
+        ref.update_state(y_true, y_pred, sample_weight=w)
+        with pytest.warns(UserWarning, match="float") if w is not None and w.dtype.kind == "f" \
+                and kwargs.get("dtype") is None else _nothing():
+            ours.update_state(_t(y_true), _t(y_pred), sample_weight=_t(w))
+        np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(_np(ours.variables[0]), _np(ref.variables[0]), rtol=RTOL)
+    assert ours.variables[0].dtype == getattr(torch, str(ref.variables[0].dtype))
+    ours.reset_state()
+    ref.reset_state()
+    np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), atol=ATOL)
+    assert ours.get_config() == ref.get_config()
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"num_classes": 4, "target_class_ids": [0, 2]},
+    {"num_classes": 4, "target_class_ids": [1], "ignore_class": 3},
+    {"num_classes": 4, "target_class_ids": [0, 1, 3], "dtype": "float32"},
+])
+@pytest.mark.parametrize("weights", [None, "int", "float"])
+def test_iou(keras3, rng, kwargs, weights):
+    _compare_iou(keras3, "IoU", kwargs, _iou_batches(rng, weights=weights))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"ignore_class": 0}, {"dtype": "float32"}])
+@pytest.mark.parametrize("weights", [None, "float"])
+def test_mean_iou(keras3, rng, kwargs, weights):
+    _compare_iou(keras3, "MeanIoU", {"num_classes": 4, **kwargs},
+                 _iou_batches(rng, weights=weights))
+
+
+def test_mean_iou_dense_inputs(keras3, rng):
+    kwargs = {"num_classes": 4, "sparse_y_true": False, "sparse_y_pred": False}
+    _compare_iou(keras3, "MeanIoU", kwargs, _iou_batches(rng, one_hot=(True, True)))
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("OneHotIoU", {"num_classes": 4, "target_class_ids": [0, 3]}),
+    ("OneHotMeanIoU", {"num_classes": 4, "ignore_class": 2}),
+])
+@pytest.mark.parametrize("weights", [None, "int"])
+def test_one_hot_iou(keras3, rng, name, kwargs, weights):
+    _compare_iou(keras3, name, kwargs, _iou_batches(rng, weights=weights, one_hot=(True, True)))
+
+
+def test_one_hot_iou_sparse_pred(keras3, rng):
+    kwargs = {"num_classes": 4, "target_class_ids": [1, 2], "sparse_y_pred": True}
+    _compare_iou(keras3, "OneHotIoU", kwargs, _iou_batches(rng, one_hot=(True, False)))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"target_class_ids": [1], "threshold": 0.3},
+                                    {"target_class_ids": [0], "dtype": "float32"}])
+@pytest.mark.parametrize("weights", [None, "int"])
+def test_binary_iou(keras3, rng, kwargs, weights):
+    batches = []
+    for y_true, _, w in _iou_batches(rng, n_classes=2, weights=weights):
+        y_pred = rng.random(y_true.shape).astype("float32")
+        y_pred.flat[:2] = [0.5, 0.3]  # on the thresholds
+        batches.append((np.minimum(y_true, 1), y_pred, w))
+    _compare_iou(keras3, "BinaryIoU", kwargs, batches)
+
+
+# -------------------------------------------------------------------------------------- R2Score
+@pytest.mark.parametrize("class_aggregation", [None, "uniform_average",
+                                               "variance_weighted_average"])
+@pytest.mark.parametrize("num_regressors", [0, 2])
+@pytest.mark.parametrize("weights", [None, "vector", "column"])
+def test_r2_score(keras3, rng, class_aggregation, num_regressors, weights):
+    kwargs = {"class_aggregation": class_aggregation, "num_regressors": num_regressors}
+    _compare(keras3, "R2Score", kwargs, "regression", weights, rng, rtol=1e-4)
+
+
+@pytest.mark.parametrize("num_regressors", [23, 40])
+def test_r2_score_adjusted_fallbacks(keras3, rng, num_regressors):
+    # n = 8 rows x 3 outputs = 24 entries: p = n - 1 and p > n - 1 warn and fall back.
+    ref = keras3.metrics.R2Score(num_regressors=num_regressors)
+    ours = metrics.R2Score(num_regressors=num_regressors)
+    y_true, y_pred, _ = _batches(rng, "regression", None, n=1)[0]
+    ref.update_state(y_true, y_pred)
+    ours.update_state(_t(y_true), _t(y_pred))
+    with pytest.warns(UserWarning, match="R2"):
+        result = ours.result()
+    np.testing.assert_allclose(_np(result), _np(ref.result()), rtol=1e-5)
