@@ -113,6 +113,8 @@ def test_iou_state_is_int32_by_default_and_float_weights_warn():
     (lambda: metrics.F1Score(), ([[1, 0]], [[0.2, 0.3, 0.1]]), "F1Score.*same shape"),
     (lambda: metrics.R2Score(), ([[[1.0]]], [[[1.0]]]), "R2Score expects 2D"),
     (lambda: metrics.MeanIoU(3), ([1, 0, 2], [1, 0]), "MeanIoU.*same number"),
+    (lambda: metrics.MeanIoU(3), ([[1, 0], [2, 2]], [[1, 0], [2, 1]], [1, 2]),
+     "MeanIoU.*one weight per class id"),
     (lambda: metrics.Recall(class_id=1), ([1, 0], [0.2, 0.3]), "class_id"),
     (lambda: metrics.TopKCategoricalAccuracy(), ([[1, 0]], [[0.2, 0.3], [0.1, 0.1]]),
      "one label per row"),
@@ -120,7 +122,8 @@ def test_iou_state_is_int32_by_default_and_float_weights_warn():
 def test_bad_shapes_name_the_metric(make, args, match):
     metric = make()
     with pytest.raises(ValueError, match=match):
-        metric.update_state(*(torch.tensor(a, dtype=torch.float32) for a in args))
+        metric.update_state(*(torch.tensor(a, dtype=torch.float32) for a in args[:2]),
+                            *(torch.tensor(a, dtype=torch.int32) for a in args[2:]))
 
 
 def test_auc_checks_the_label_count_it_was_built_for():
@@ -237,27 +240,71 @@ def test_top_k_and_r2_by_name_in_fit():
 
 
 # ----------------------------------------------------------------------- state on the device
-def test_update_state_does_not_sync_the_host():
-    if not torch.cuda.is_available():
-        pytest.skip("needs CUDA to detect host syncs")
-    dev = torch.device("cuda")
-    y_bin = (torch.rand(16, 3, device=dev) > 0.5).float()
-    p_bin = torch.rand(16, 3, device=dev)
-    labels = torch.randint(0, 3, (16,), device=dev)
-    w = torch.rand(16, device=dev)
-    cases = [
+def _cases(dev):
+    gen = torch.Generator().manual_seed(0)
+    y_bin = (torch.rand(16, 3, generator=gen) > 0.5).float().to(dev)
+    p_bin = torch.rand(16, 3, generator=gen).to(dev)
+    labels = torch.randint(0, 3, (16,), generator=gen).to(dev)
+    w = torch.rand(16, generator=gen).to(dev)
+    return w, [
         (metrics.AUC(), y_bin, p_bin), (metrics.AUC(multi_label=True, curve="PR"), y_bin, p_bin),
         (metrics.AUC(thresholds=[0.1, 0.3, 0.35]), y_bin, p_bin),
+        (metrics.AUC(label_weights=[1.0, 0.5, 2.0], from_logits=True), y_bin, p_bin),
         (metrics.Precision(top_k=2), y_bin, p_bin), (metrics.Recall(class_id=1), y_bin, p_bin),
         (metrics.TruePositives(thresholds=[0.2, 0.7]), y_bin, p_bin),
         (metrics.SensitivityAtSpecificity(0.5), y_bin, p_bin),
         (metrics.F1Score(average="weighted"), y_bin, p_bin),
-        (metrics.MeanIoU(3), labels, labels.flip(0)),
-        (metrics.OneHotIoU(3, [0, 2]), y_bin, p_bin),
+        (metrics.MeanIoU(3, dtype="float32"), labels, labels.flip(0)),
+        (metrics.OneHotIoU(3, [0, 2], dtype="float32"), y_bin, p_bin),
+        (metrics.BinaryIoU(dtype="float32"), y_bin[:, 0], p_bin[:, 0]),
         (metrics.R2Score(), y_bin, p_bin),
         (metrics.TopKCategoricalAccuracy(k=2), y_bin, p_bin),
         (metrics.SparseTopKCategoricalAccuracy(k=2), labels, p_bin),
     ]
+
+
+class _NoHostReads:
+    """Make every Python-level read of a tensor's value (and the ops known to sync) raise."""
+
+    NAMES = ("item", "tolist", "__bool__", "__float__", "__int__", "nonzero")
+
+    def __enter__(self):
+        self.saved = {n: getattr(torch.Tensor, n) for n in self.NAMES}
+        self.saved_fns = {n: getattr(torch, n) for n in ("bincount", "nonzero", "masked_select",
+                                                          "unique")}
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("host read of a tensor value in update_state")
+
+        for n in self.NAMES:
+            setattr(torch.Tensor, n, refuse)
+        for n in self.saved_fns:
+            setattr(torch, n, refuse)
+        return self
+
+    def __exit__(self, *exc):
+        for n, f in self.saved.items():
+            setattr(torch.Tensor, n, f)
+        for n, f in self.saved_fns.items():
+            setattr(torch, n, f)
+        return False
+
+
+def test_update_state_reads_no_tensor_values():
+    w, cases = _cases("cpu")
+    for metric, y_true, y_pred in cases:
+        metric.update_state(y_true, y_pred, sample_weight=w)  # first call: may build
+        before = [v.clone() for v in metric.variables]
+        with _NoHostReads():
+            metric.update_state(y_true, y_pred, sample_weight=w)
+            metric.update_state(y_true, y_pred)
+        assert any(not torch.equal(a, b) for a, b in zip(before, metric.variables)), metric
+
+
+def test_update_state_does_not_sync_the_device():
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA to detect host syncs")
+    w, cases = _cases("cuda")
     for metric, y_true, y_pred in cases:
         metric.update_state(y_true, y_pred, sample_weight=w)  # first call: may build / move
         torch.cuda.synchronize()

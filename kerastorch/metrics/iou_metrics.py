@@ -66,6 +66,11 @@ class _IoUBase(Metric):
             weights = sample_weight.to(dtype)
             if weights.ndim > 1:
                 weights = weights.reshape(-1)
+            if weights.shape != y_true.shape and weights.numel() != 1:
+                raise ValueError(
+                    f"{type(self).__name__} ({self.name!r}): `sample_weight` must have one weight "
+                    f"per class id (or be a scalar). Received: sample_weight.shape="
+                    f"{tuple(sample_weight.shape)} for {y_true.shape[0]} class ids")
             weights = torch.broadcast_to(weights, y_true.shape)
         # Out-of-range ids (and the ignored class) go nowhere: weight 0, index 0.
         n = self.num_classes
