@@ -336,3 +336,51 @@ def test_r2_score_adjusted_fallbacks(keras3, rng, num_regressors):
     with pytest.warns(UserWarning, match="R2"):
         result = ours.result()
     np.testing.assert_allclose(_np(result), _np(ref.result()), rtol=1e-5)
+
+
+# ---------------------------------------------------------------------- ties in top_k filters
+@pytest.mark.parametrize("name", ["Precision", "Recall"])
+@pytest.mark.parametrize("top_k", [1, 2])
+def test_precision_recall_top_k_ties(keras3, name, top_k):
+    # Equal scores: the lower index wins a place in the top k, as jax.lax.top_k breaks ties.
+    y_true = np.array([[0, 1, 1, 0], [1, 0, 0, 1], [0, 0, 1, 1]], dtype="float32")
+    y_pred = np.array([[0.5, 0.5, 0.5, 0.1], [0.2, 0.2, 0.9, 0.2], [0.3] * 4], dtype="float32")
+    ref = getattr(keras3.metrics, name)(top_k=top_k)
+    ours = getattr(metrics, name)(top_k=top_k)
+    ref.update_state(y_true, y_pred)
+    ours.update_state(_t(y_true), _t(y_pred))
+    np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL)
+    for v_ours, v_ref in zip(ours.variables, ref.variables):
+        np.testing.assert_array_equal(_np(v_ours), _np(v_ref))
+
+
+# ------------------------------------------------------------ Mean / Sum / wrapper weight shapes
+@pytest.mark.parametrize("name", ["Mean", "Sum"])
+@pytest.mark.parametrize("shape", [(1,), (1, 3), (4, 1), (4,), (4, 3), ()])
+def test_reduction_weight_broadcasting(keras3, rng, name, shape):
+    ref, ours = getattr(keras3.metrics, name)(), getattr(metrics, name)()
+    for _ in range(2):
+        values = rng.normal(size=(4, 3)).astype("float32")
+        w = rng.random(shape).astype("float32")
+        ref.update_state(values, sample_weight=w)
+        ours.update_state(_t(values), sample_weight=_t(np.asarray(w)))
+    np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL)
+    for v_ours, v_ref in zip(ours.variables, ref.variables):
+        np.testing.assert_allclose(_np(v_ours), _np(v_ref), rtol=RTOL)
+
+
+@pytest.mark.parametrize("shape", [(1,), (5,), (5, 1), (5, 3)])
+def test_mean_metric_wrapper_weight_shapes(keras3, rng, shape):
+    from kerastorch import losses
+
+    ref = keras3.metrics.MeanMetricWrapper(keras3.losses.mean_absolute_error)
+    ours = metrics.MeanMetricWrapper(losses.mean_absolute_error)
+    for _ in range(2):
+        y_true = rng.normal(size=(5, 3, 2)).astype("float32")
+        y_pred = rng.normal(size=(5, 3, 2)).astype("float32")
+        w = rng.random(shape).astype("float32")
+        ref.update_state(y_true, y_pred, sample_weight=w)
+        ours.update_state(_t(y_true), _t(y_pred), sample_weight=_t(w))
+    np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL)
+    for v_ours, v_ref in zip(ours.variables, ref.variables):
+        np.testing.assert_allclose(_np(v_ours), _np(v_ref), rtol=RTOL)
