@@ -314,3 +314,20 @@ def test_update_state_does_not_sync_the_device():
         finally:
             torch.cuda.set_sync_debug_mode(0)
         assert all(v.device.type == "cuda" for v in metric.variables), metric
+
+
+def test_vector_results_stay_arrays_in_history_and_the_bar_shows_their_mean(capsys):
+    # Keras keeps a per-class result (F1Score(average=None)) as an array in the logs.
+    rng = np.random.default_rng(2)
+    x = rng.random((16, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["f1_score"])
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=1)
+    f1 = history.history["f1_score"][0]
+    assert isinstance(f1, np.ndarray) and f1.shape == (3,)
+    ref = metrics.F1Score()
+    ref.update_state(torch.from_numpy(y), torch.from_numpy(model.predict(x, verbose=0)))
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["f1_score"], _val(ref.result()), rtol=1e-5, atol=1e-7)
+    assert f"f1_score: {float(np.mean(f1)):.4f}" in capsys.readouterr().out
