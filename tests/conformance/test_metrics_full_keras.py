@@ -384,3 +384,31 @@ def test_mean_metric_wrapper_weight_shapes(keras3, rng, shape):
     np.testing.assert_allclose(_np(ours.result()), _np(ref.result()), rtol=RTOL)
     for v_ours, v_ref in zip(ours.variables, ref.variables):
         np.testing.assert_allclose(_np(v_ours), _np(v_ref), rtol=RTOL)
+
+
+# ------------------------------------------------------------------------------- names, get()
+NEW_METRICS = ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision",
+               "Recall", "AUC", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+               "F1Score", "FBetaScore", "MeanIoU", "OneHotMeanIoU", "R2Score"]
+
+
+@pytest.mark.parametrize("name", NEW_METRICS)
+def test_get_by_class_and_snake_name(keras3, name):
+    from keras.src.utils.naming import to_snake_case
+
+    for identifier in (name, to_snake_case(name)):
+        try:
+            ref = keras3.metrics.get(identifier)
+        except TypeError:  # needs constructor arguments (e.g. MeanIoU's num_classes)
+            with pytest.raises(TypeError):
+                metrics.get(identifier)
+            continue
+        ours = metrics.get(identifier)
+        assert (type(ours).__name__, ours.name) == (type(ref).__name__, ref.name)
+        assert ours.get_config() == _keras_config(ref)
+
+
+@pytest.mark.parametrize("name", ["top_k_categorical_accuracy",
+                                  "sparse_top_k_categorical_accuracy"])
+def test_top_k_functions_exported(keras3, name):
+    assert callable(getattr(metrics, name)) and callable(getattr(keras3.metrics, name))
