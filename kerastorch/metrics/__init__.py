@@ -19,9 +19,13 @@ from kerastorch.metrics.accuracy import accuracy as accuracy
 from kerastorch.metrics.accuracy import binary_accuracy as binary_accuracy
 from kerastorch.metrics.accuracy import categorical_accuracy as categorical_accuracy
 from kerastorch.metrics.accuracy import resolve_accuracy as resolve_accuracy
-from kerastorch.metrics.accuracy import SparseTopKCategoricalAccuracy as SparseTopKCategoricalAccuracy
+from kerastorch.metrics.accuracy import (
+    SparseTopKCategoricalAccuracy as SparseTopKCategoricalAccuracy,
+)
 from kerastorch.metrics.accuracy import TopKCategoricalAccuracy as TopKCategoricalAccuracy
-from kerastorch.metrics.accuracy import sparse_top_k_categorical_accuracy as sparse_top_k_categorical_accuracy
+from kerastorch.metrics.accuracy import (
+    sparse_top_k_categorical_accuracy as sparse_top_k_categorical_accuracy,
+)
 from kerastorch.metrics.accuracy import top_k_categorical_accuracy as top_k_categorical_accuracy
 from kerastorch.metrics.accuracy import sparse_categorical_accuracy as sparse_categorical_accuracy
 from kerastorch.metrics.base import METRICS as METRICS
@@ -43,8 +47,12 @@ from kerastorch.metrics.confusion_metrics import Precision as Precision
 from kerastorch.metrics.confusion_metrics import PrecisionAtRecall as PrecisionAtRecall
 from kerastorch.metrics.confusion_metrics import Recall as Recall
 from kerastorch.metrics.confusion_metrics import RecallAtPrecision as RecallAtPrecision
-from kerastorch.metrics.confusion_metrics import SensitivityAtSpecificity as SensitivityAtSpecificity
-from kerastorch.metrics.confusion_metrics import SpecificityAtSensitivity as SpecificityAtSensitivity
+from kerastorch.metrics.confusion_metrics import (
+    SensitivityAtSpecificity as SensitivityAtSpecificity,
+)
+from kerastorch.metrics.confusion_metrics import (
+    SpecificityAtSensitivity as SpecificityAtSensitivity,
+)
 from kerastorch.metrics.confusion_metrics import TrueNegatives as TrueNegatives
 from kerastorch.metrics.confusion_metrics import TruePositives as TruePositives
 from kerastorch.metrics.f_score_metrics import F1Score as F1Score

@@ -185,7 +185,8 @@ def test_sparse_top_k_categorical_accuracy(keras3, rng, k, weights):
     _compare(keras3, "SparseTopKCategoricalAccuracy", {"k": k}, "sparse", weights, rng)
 
 
-@pytest.mark.parametrize("name", ["top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"])
+@pytest.mark.parametrize("name", ["top_k_categorical_accuracy",
+                                  "sparse_top_k_categorical_accuracy"])
 def test_top_k_ties_and_label_forms(keras3, name):
     # Ties at the k-th score count as in the top k (Keras' in_top_k); labels of shape (n, 1).
     y_pred = np.array([[0.3, 0.3, 0.3, 0.1], [0.1, 0.5, 0.2, 0.2], [0.25] * 4,
