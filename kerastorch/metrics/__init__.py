@@ -19,6 +19,14 @@ from kerastorch.metrics.accuracy import accuracy as accuracy
 from kerastorch.metrics.accuracy import binary_accuracy as binary_accuracy
 from kerastorch.metrics.accuracy import categorical_accuracy as categorical_accuracy
 from kerastorch.metrics.accuracy import resolve_accuracy as resolve_accuracy
+from kerastorch.metrics.accuracy import (
+    SparseTopKCategoricalAccuracy as SparseTopKCategoricalAccuracy,
+)
+from kerastorch.metrics.accuracy import TopKCategoricalAccuracy as TopKCategoricalAccuracy
+from kerastorch.metrics.accuracy import (
+    sparse_top_k_categorical_accuracy as sparse_top_k_categorical_accuracy,
+)
+from kerastorch.metrics.accuracy import top_k_categorical_accuracy as top_k_categorical_accuracy
 from kerastorch.metrics.accuracy import sparse_categorical_accuracy as sparse_categorical_accuracy
 from kerastorch.metrics.base import METRICS as METRICS
 from kerastorch.metrics.base import BinaryCrossentropy as BinaryCrossentropy
@@ -52,6 +60,29 @@ from kerastorch.metrics.loss_metrics import mean_absolute_percentage_error as me
 from kerastorch.metrics.loss_metrics import mean_squared_logarithmic_error as mean_squared_logarithmic_error
 from kerastorch.metrics.loss_metrics import poisson as poisson
 from kerastorch.metrics.loss_metrics import squared_hinge as squared_hinge
+from kerastorch.metrics.auc import AUC as AUC
+from kerastorch.metrics.confusion_metrics import FalseNegatives as FalseNegatives
+from kerastorch.metrics.confusion_metrics import FalsePositives as FalsePositives
+from kerastorch.metrics.confusion_metrics import Precision as Precision
+from kerastorch.metrics.confusion_metrics import PrecisionAtRecall as PrecisionAtRecall
+from kerastorch.metrics.confusion_metrics import Recall as Recall
+from kerastorch.metrics.confusion_metrics import RecallAtPrecision as RecallAtPrecision
+from kerastorch.metrics.confusion_metrics import (
+    SensitivityAtSpecificity as SensitivityAtSpecificity,
+)
+from kerastorch.metrics.confusion_metrics import (
+    SpecificityAtSensitivity as SpecificityAtSensitivity,
+)
+from kerastorch.metrics.confusion_metrics import TrueNegatives as TrueNegatives
+from kerastorch.metrics.confusion_metrics import TruePositives as TruePositives
+from kerastorch.metrics.f_score_metrics import F1Score as F1Score
+from kerastorch.metrics.f_score_metrics import FBetaScore as FBetaScore
+from kerastorch.metrics.iou_metrics import BinaryIoU as BinaryIoU
+from kerastorch.metrics.iou_metrics import IoU as IoU
+from kerastorch.metrics.iou_metrics import MeanIoU as MeanIoU
+from kerastorch.metrics.iou_metrics import OneHotIoU as OneHotIoU
+from kerastorch.metrics.iou_metrics import OneHotMeanIoU as OneHotMeanIoU
+from kerastorch.metrics.regression_metrics import R2Score as R2Score
 
 
 def get(identifier):

@@ -160,6 +160,110 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         return {"name": self.name, "dtype": self.dtype}
 
 
+def _in_top_k(targets, predictions, k):
+    """Keras' `in_top_k`: the target's score has fewer than `k` scores strictly above it
+    (so ties count in the target's favour); a NaN score or an out-of-range target never is."""
+    n = predictions.shape[-1]
+    valid = (targets >= 0) & (targets < n)
+    at_label = predictions.gather(-1, torch.where(valid, targets, 0).unsqueeze(-1))
+    at_label = torch.where(torch.isnan(at_label) | ~valid.unsqueeze(-1), -torch.inf, at_label)
+    return (predictions > at_label).sum(-1) < k
+
+
+def _top_k_matches(y_true, y_pred, k=5):
+    y_true, y_pred = _tensors(y_true, y_pred)
+    y_true = y_true.argmax(-1)
+    return _flat_top_k(y_true, y_pred, k)
+
+
+def _flat_top_k(y_true, y_pred, k):
+    # Predictions to (samples, classes), labels to (samples,); matches in the labels' shape.
+    true_shape = y_true.shape
+    if y_pred.ndim > 2:
+        y_pred = y_pred.reshape(-1, y_pred.shape[-1])
+    if y_true.ndim > 1:
+        y_true = y_true.reshape(-1)
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError("Top-k accuracy needs one label per row of `y_pred`. Received: "
+                         f"y_true.shape={tuple(true_shape)}, y_pred.shape="
+                         f"{tuple(y_pred.shape)}")
+    return _in_top_k(y_true, y_pred, k).reshape(true_shape)
+
+
+def _sparse_top_k_matches(y_true, y_pred, k=5, from_sorted_ids=False):
+    y_true, y_pred = _tensors(y_true, y_pred)
+    if from_sorted_ids:
+        # y_pred holds class ids sorted by score: a match is the label among the first k.
+        true_shape = y_true.shape
+        y_true = y_true.to(y_pred.dtype).reshape(-1)
+        y_pred = y_pred.reshape(-1, y_pred.shape[-1])
+        return torch.eq(y_true.unsqueeze(1), y_pred[:, :k]).any(1).reshape(true_shape)
+    # Keras converts the labels to int32: a float label is truncated, not compared.
+    return _flat_top_k(y_true.to(torch.int64), y_pred, k)
+
+
+@FUNCTIONS.register()
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the one-hot target's class is among the `k` highest predictions (Keras'
+    `in_top_k`: a class tied with the k-th score counts)."""
+    return _top_k_matches(y_true, y_pred, k).to(config.float_dtype())
+
+
+@FUNCTIONS.register()
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1.0 where the integer label is among the `k` highest predictions; with
+    `from_sorted_ids`, `y_pred` holds class ids sorted by score and the first `k` are read."""
+    return _sparse_top_k_matches(y_true, y_pred, k, from_sorted_ids).to(config.float_dtype())
+
+
+@register()
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot target is among the top `k` predictions.
+
+    Args:
+        k: Number of top predictions to consider (default 5).
+        name: Optional name.
+        dtype: Optional state dtype.
+    """
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+        self._values_fn = _top_k_matches
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "k": self.k}
+
+
+@register()
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the top `k` predictions.
+
+    Args:
+        k: Number of top predictions to consider (default 5).
+        name: Optional name.
+        dtype: Optional state dtype.
+        from_sorted_ids: If True, `y_pred` holds the class ids sorted by score (e.g. from
+            `topk`), not scores.
+    """
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
+        self.k = k
+        self.from_sorted_ids = from_sorted_ids
+        self._values_fn = _sparse_top_k_matches
+        self._direction = "up"
+
+    def get_config(self):
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:
+            config["from_sorted_ids"] = True
+        return config
+
+
 def resolve_accuracy(name, y_true, y_pred):
     """Keras' rule for `metrics=["accuracy"]` (or `"acc"`, any case), from the shapes.
 

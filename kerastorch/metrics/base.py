@@ -162,7 +162,10 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
         weight_ndim, values_ndim = sample_weight.ndim, values.ndim
         if values_ndim > weight_ndim:
             values = reduce_fn(values, dim=tuple(range(weight_ndim, values_ndim)))
-        values = values * sample_weight.expand(values.shape)
+        # Keras broadcasts the weights to the values' shape first: a `(1,)` weight then counts
+        # once per sample in `Mean`'s count, not once per batch.
+        sample_weight = torch.broadcast_to(sample_weight, values.shape)
+        values = values * sample_weight
         if weight_ndim > 1:
             sample_weight = reduce_fn(sample_weight, dim=tuple(range(1, weight_ndim)))
     if values.ndim > 1:

@@ -2,7 +2,6 @@
 subclassed models."""
 
 import json
-import os
 
 from kerastorch.layers import layer as layer_mod
 from kerastorch.layers.layer import Layer

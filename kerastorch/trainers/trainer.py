@@ -30,7 +30,14 @@ def _pythonify(logs) -> dict:
             flat.update(value)
         else:
             flat[key] = value
-    return {k: float(v) for k, v in sorted(flat.items())}
+    return {k: _to_python(v) for k, v in sorted(flat.items())}
+
+
+def _to_python(value):
+    # Keras: float() where it works; a vector result (e.g. F1Score(average=None)) stays an array.
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        return value.detach().cpu().numpy()
+    return float(value)
 
 
 class Trainer:

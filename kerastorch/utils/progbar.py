@@ -16,7 +16,8 @@ def format_logs(logs) -> str:
 
 
 def _fmt(value) -> str:
-    value = float(value)
+    # A vector result (e.g. per-class F1) shows as its mean, as Keras' bar shows it.
+    value = float(value.mean()) if getattr(value, "ndim", 0) else float(value)
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
 
 
