@@ -4,6 +4,8 @@ Strings are resolved at `compile` (an unknown name fails there, listing close ma
 `"accuracy"`/`"acc"`, whose kind Keras picks from the shapes of the first batch.
 """
 
+import copy
+
 import torch
 
 from kerastorch import losses as losses_mod
@@ -190,20 +192,14 @@ class CompileMetrics:
             if isinstance(sw, (list, tuple, dict)):
                 sw = _pick(sw, key if key is not None else 0, self.output_names)
             _check_metric_shapes(metric, yt, yp)
-            state = metric.variables  # (Mean: pending totals flushed first)
-            saved = [v.clone() for v in state], dict(metric.__dict__)
+            probe = copy.deepcopy(metric)  # the metric's own state stays as it is
             try:
-                metric.update_state(yt, yp, sw)
+                probe.update_state(yt, yp, sw)
             except Exception as e:
                 raise ValueError(f"Metric `{metric.name}` ({type(metric).__name__}) could not "
                                  f"be computed for targets of shape {_shape(yt)} and model "
                                  f"outputs of shape {_shape(yp)}. {type(e).__name__}: "
                                  f"{e}") from e
-            finally:
-                metric.__dict__.clear()
-                metric.__dict__.update(saved[1])
-                for v, value in zip(state, saved[0]):
-                    v.copy_(value)
 
     def reset_state(self):
         for metric, _, _ in self.metrics:
