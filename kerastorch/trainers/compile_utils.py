@@ -227,7 +227,7 @@ def _flat_identifiers(spec) -> list:
 def _shape(t) -> str:
     """A batch's shape with the batch dimension as `batch` (the check runs on one row)."""
     dims = tuple(getattr(t, "shape", ()))
-    return "(" + ", ".join(["batch"] + [str(d) for d in dims[1:]]) + ")" if dims else "()"
+    return str(("batch",) + dims[1:]).replace("'", "") if dims else "()"
 
 
 _SPARSE = ("sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy")

@@ -10,8 +10,8 @@ from kerastorch.trainers import data_adapters as da
 
 def shapes(tree) -> str:
     """`(32, 3)`, or a list/dict of shapes, for error messages."""
-    if isinstance(tree, torch.Tensor):
-        return str(tuple(tree.shape))
+    if isinstance(tree, torch.Tensor):  # the check runs on one row: show it as `batch`
+        return str(("batch",) + tuple(tree.shape[1:])).replace("'", "")
     if isinstance(tree, (list, tuple)):
         return "[" + ", ".join(shapes(t) for t in tree) + "]"
     if isinstance(tree, dict):
@@ -79,7 +79,7 @@ class DataChecks:
         except Exception as e:
             raise ValueError(
                 f"The loss {self.loss!r} does not fit the targets and the model's outputs: "
-                f"targets of shape {shapes(y_true)} (batch size 1 shown), outputs of shape "
+                f"targets of shape {shapes(y_true)}, outputs of shape "
                 f"{shapes(y_pred)}. {type(e).__name__}: {e}") from e
 
     # ------------------------------------------------------------------ *_on_batch

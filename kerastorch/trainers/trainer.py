@@ -227,6 +227,8 @@ class Trainer(DataChecks):
         if validation_data is not None:
             val = self._validation_batches(validation_data, validation_batch_size or batch_size,
                                            validation_steps, dev)
+            if isinstance(val, da.ArrayBatches):  # bad validation targets fail before training
+                self._check_first_batch(val.x, val.y, val.sample_weight)
 
         history = History()
         progbar = ProgbarLogger() if verbose else None
@@ -265,7 +267,8 @@ class Trainer(DataChecks):
                 if step < 0:
                     if train.exhausted and epoch > initial_epoch:
                         break  # a generator that is spent: training stops (Keras' warning)
-                    raise ValueError("The training data produced no batches.")
+                    raise ValueError("The training data produced no batches (an empty generator, "
+                                     "Dataset, DataLoader or PyDataset?).")
                 self.eval()
                 epoch_logs = _pythonify(logs or self.get_metrics_result())
                 if val is not None and _should_validate(epoch, validation_freq):

@@ -30,6 +30,7 @@ class Batches:
         self.exhausted = False
         self._current = None
         self._seen = 0
+        self._drawn_ever = False
 
     @property
     def num_steps(self):
@@ -72,12 +73,13 @@ class Batches:
                 except StopIteration:
                     if self.one_shot:
                         self.exhausted = True
-                    if self.steps is not None or drawn == 0:
+                    if self.steps is not None or (drawn == 0 and self._drawn_ever):
                         warnings.warn(RAN_OUT, stacklevel=2)
                     self._current = None
                     break
                 self._seen += 1
                 drawn += 1
+                self._drawn_ever = True
                 yield batch
             if self.num_batches and self._seen >= self.num_batches:
                 self._current = None  # the next epoch starts a new pass

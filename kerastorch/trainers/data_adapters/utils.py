@@ -30,7 +30,8 @@ def tree_leaves(obj) -> list:
 def is_array_like(x) -> bool:
     leaves = tree_leaves(x)
     return bool(leaves) and all(isinstance(t, (np.ndarray, torch.Tensor, list)) or
-                                np.isscalar(t) for t in leaves)
+                                (np.isscalar(t) and not isinstance(t, (str, bytes)))
+                                for t in leaves)
 
 
 def to_device(obj, device, name="x"):
