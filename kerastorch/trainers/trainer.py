@@ -2,7 +2,10 @@
 
 The hot loop is a plain PyTorch loop: in-memory data lives on the device and batches are slices
 of it; metrics accumulate in device tensors; nothing reads a number back to the host per step
-unless the progress bar is about to redraw or a callback asked for batch logs.
+unless the progress bar is about to redraw or a callback asked for batch logs. Every input kind
+(arrays, torch Datasets and DataLoaders, generators, PyDatasets) becomes an iterable of device
+batches in `data_adapters`; device placement, the first-batch check and `*_on_batch` are in
+`data_checks`.
 """
 
 import warnings
