@@ -4,9 +4,12 @@ Strings are resolved at `compile` (an unknown name fails there, listing close ma
 `"accuracy"`/`"acc"`, whose kind Keras picks from the shapes of the first batch.
 """
 
+import copy
+
 import torch
 
 from kerastorch import losses as losses_mod
+from kerastorch.losses import squeeze_or_expand_to_same_rank
 from kerastorch import metrics as metrics_mod
 
 _SHAPE_DEPENDENT = ("accuracy", "acc", "crossentropy", "ce")
@@ -175,6 +178,29 @@ class CompileMetrics:
                 sw = _pick(sw, key if key is not None else 0, self.output_names)
             metric.update_state(yt, yp, sw)
 
+    def check(self, y_true, y_pred, sample_weight=None):
+        """Try every metric on a sample batch, leaving its state as it was: a metric that does
+        not fit the targets fails here, naming itself and the shapes, before any training."""
+        for metric, key, weighted in self.metrics:
+            if key is None:
+                yt = y_true[0] if isinstance(y_true, (list, tuple)) else y_true
+                yp = y_pred[0] if isinstance(y_pred, (list, tuple)) else y_pred
+            else:
+                yt, yp = (_pick(y_true, key, self.output_names),
+                          _pick(y_pred, key, self.output_names))
+            sw = sample_weight if weighted else None
+            if isinstance(sw, (list, tuple, dict)):
+                sw = _pick(sw, key if key is not None else 0, self.output_names)
+            _check_metric_shapes(metric, yt, yp)
+            probe = copy.deepcopy(metric)  # the metric's own state stays as it is
+            try:
+                probe.update_state(yt, yp, sw)
+            except Exception as e:
+                raise ValueError(f"Metric `{metric.name}` ({type(metric).__name__}) could not "
+                                 f"be computed for targets of shape {_shape(yt)} and model "
+                                 f"outputs of shape {_shape(yp)}. {type(e).__name__}: "
+                                 f"{e}") from e
+
     def reset_state(self):
         for metric, _, _ in self.metrics:
             metric.reset_state()
@@ -196,3 +222,42 @@ def _flat_identifiers(spec) -> list:
     if isinstance(spec, (list, tuple)):
         return [i for v in spec for i in _flat_identifiers(v)]
     return [spec]
+
+
+def _shape(t) -> str:
+    """A batch's shape with the batch dimension as `batch` (the check runs on one row)."""
+    dims = tuple(getattr(t, "shape", ()))
+    return str(("batch",) + dims[1:]).replace("'", "") if dims else "()"
+
+
+_SPARSE = ("sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy")
+_ONE_HOT = ("categorical_accuracy", "top_k_categorical_accuracy")
+_ELEMENTWISE = ("binary_accuracy", "accuracy")
+
+
+def _check_metric_shapes(metric, y_true, y_pred):
+    """Shape rules for the accuracy metrics, whose comparisons would otherwise broadcast
+    mismatched targets into a silently wrong number."""
+    if not (isinstance(y_true, torch.Tensor) and isinstance(y_pred, torch.Tensor)):
+        return
+    fn = getattr(getattr(metric, "_fn", None), "__name__", "")
+    t, p = tuple(y_true.shape), tuple(y_pred.shape)
+    if fn in _SPARSE:
+        ok = len(t) == len(p) - 1 or (len(t) == len(p) and t[-1] == 1)
+        expected = (f"integer class targets of shape {_shape(y_pred[..., 0])} or "
+                    f"{_shape(y_pred[..., :1])} (use `categorical_accuracy` for one-hot "
+                    "targets)")
+    elif fn in _ONE_HOT:
+        ok = t[1:] == p[1:]
+        expected = (f"one-hot targets of the outputs' shape {_shape(y_pred)} (use "
+                    "`sparse_categorical_accuracy` for integer class targets)")
+    elif fn in _ELEMENTWISE:
+        yt, yp = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        ok = yt.shape[1:] == yp.shape[1:]
+        expected = f"targets of the outputs' shape {_shape(y_pred)}"
+    else:
+        return
+    if not ok:
+        raise ValueError(f"Metric `{metric.name}` ({fn}) expects {expected}. Received: targets "
+                         f"of shape {_shape(y_true)} and model outputs of shape "
+                         f"{_shape(y_pred)}.")

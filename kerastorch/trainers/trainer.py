@@ -2,23 +2,24 @@
 
 The hot loop is a plain PyTorch loop: in-memory data lives on the device and batches are slices
 of it; metrics accumulate in device tensors; nothing reads a number back to the host per step
-unless the progress bar is about to redraw or a callback asked for batch logs.
+unless the progress bar is about to redraw or a callback asked for batch logs. Every input kind
+(arrays, torch Datasets and DataLoaders, generators, PyDatasets) becomes an iterable of device
+batches in `data_adapters`; device placement, the first-batch check and `*_on_batch` are in
+`data_checks`.
 """
 
-import math
 import warnings
 
-import numpy as np
 import torch
 
-from kerastorch import config
 from kerastorch import metrics as metrics_mod
 from kerastorch import optimizers as optimizers_mod
 from kerastorch.callbacks.callback import CallbackList
 from kerastorch.callbacks.history import History
 from kerastorch.callbacks.progbar_logger import ProgbarLogger
 from kerastorch.layers import layer as layer_mod
-from kerastorch.trainers import data_adapter as da
+from kerastorch.trainers import data_adapters as da
+from kerastorch.trainers.data_checks import DataChecks
 from kerastorch.trainers.compile_utils import CompileLoss, CompileMetrics
 
 
@@ -40,7 +41,7 @@ def _to_python(value):
     return float(value)
 
 
-class Trainer:
+class Trainer(DataChecks):
     """Keras' training API. Mixed into `Model` (a `Layer`, so an `nn.Module`)."""
 
     def _init_trainer(self):
@@ -206,167 +207,121 @@ class Trainer:
         for layer, constraint, attr in self._constrained:
             view(layer, attr, assign=constraint)
 
-    # ------------------------------------------------------------------ data
-    def _prepare(self, what):
-        """Model and optimizer on the device; per-run caches reset."""
-        self._assert_compiled(what)
-        dev = config.device()
-        if getattr(self, "_on_device", None) != dev:
-            self.to(dev)
-            self._on_device = dev
-        self._regularized = None
-        self._constrained = []
-        self._first_batch_pending = False
-        if not hasattr(self, "_output_trackers"):
-            self._output_trackers = {}
-        return dev
-
-    def _check_first_batch(self, x, y, sample_weight):
-        """Build the model and run loss + metrics on one row before training, so shape errors
-        surface with nothing changed. Skipped when data of the same trailing shapes and dtypes
-        already passed it with this compile."""
-        key = tuple((tuple(t.shape[1:]), t.dtype, t.device)
-                    for t in da.tree_leaves((x, y, sample_weight)))
-        key = (key, id(self._compile_loss), id(self._compile_metrics), len(self._stack)
-               if hasattr(self, "_stack") else 0)
-        if key == self.__dict__.get("_checked_key"):
-            self._refresh_layer_lists()
-            return
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.inference_mode(False), torch.no_grad():
-                first = da.tree_map(lambda t: t[:1], x)
-                y_pred = self(first)
-                if y is not None and self._compile_loss is not None:
-                    yt = da.tree_map(lambda t: t[:1], y)
-                    sw = da.tree_map(lambda t: t[:1], sample_weight)
-                    self._compile_loss(yt, y_pred, sw)
-                    if self._compile_metrics is not None and not self._compile_metrics.built:
-                        self._compile_metrics.build(yt, y_pred)
-        finally:
-            self.train(was_training)
-        self._refresh_layer_lists()
-        if not self.optimizer.built:
-            self.optimizer.build(list(self.parameters()))
-        self.__dict__["_checked_key"] = key
-
-    def _array_batches(self, x, y, sample_weight, batch_size, shuffle, steps, dev):
-        x = da.to_device(x, dev, "x")
-        y = da.to_device(y, dev, "y")
-        sample_weight = da.to_device(sample_weight, dev, "sample_weight")
-        return da.ArrayBatches(x, y, sample_weight, batch_size or 32, shuffle, steps)
-
-    def _batches(self, x, y, sample_weight, batch_size, shuffle, steps, dev):
-        if da.is_array_like(x):
-            return self._array_batches(x, y, sample_weight, batch_size, shuffle, steps, dev)
-        if y is not None:
-            raise ValueError("When `x` is a dataset, generator or DataLoader, `y` must not be "
-                             "given (the batches carry the targets). Received: y of type "
-                             f"{type(y).__name__}")
-        return da.IterableBatches(x, dev, steps)
-
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` epochs; returns a `History`. Arguments as in Keras 3."""
+        """Train for `epochs` epochs; returns a `History`. Arguments as in Keras 3.
+
+        `x` may be arrays/tensors (or lists/dicts of them, keyed by input names), a torch
+        `Dataset` or `DataLoader`, a generator yielding `(x, y[, sample_weight])` batches, or a
+        `keras.utils.PyDataset`; `validation_data` likewise, or `(x_val, y_val[, sw_val])`.
+        """
         dev = self._prepare("fit")
         verbose = 1 if verbose == "auto" else verbose
+        _check_validation_freq(validation_freq)
         if validation_split and validation_data is None:
             if not da.is_array_like(x):
-                raise ValueError("`validation_split` is only supported for numpy arrays and "
-                                 "tensors; pass `validation_data` instead.")
+                raise ValueError("`validation_split` is only supported for Tensors or NumPy "
+                                 "arrays. Found incompatible type in the input: "
+                                 f"x={da.describe(x)}")
             (x, y, sample_weight), validation_data = da.split_validation(
                 da.to_device(x, dev, "x"), da.to_device(y, dev, "y"),
                 da.to_device(sample_weight, dev, "sample_weight"), validation_split)
-        train = self._batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, dev)
-        if class_weight is not None:
-            if not isinstance(train, da.ArrayBatches):
-                raise ValueError("`class_weight` needs in-memory arrays in this version.")
-            train.sample_weight = da.class_weights_to_sample_weights(
-                train.y, class_weight, train.sample_weight)
+        train = da.get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                                    class_weight, dev)
         if isinstance(train, da.ArrayBatches):
             self._check_first_batch(train.x, train.y, train.sample_weight)
         val = None
         if validation_data is not None:
             val = self._validation_batches(validation_data, validation_batch_size or batch_size,
                                            validation_steps, dev)
+            if isinstance(val, da.ArrayBatches):  # bad validation targets fail before training
+                self._check_first_batch(val.x, val.y, val.sample_weight)
 
         history = History()
         progbar = ProgbarLogger() if verbose else None
         cbs = CallbackList([history] + list(callbacks or []) + ([progbar] if progbar else []),
                            model=self)
-        cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": len(train)})
+        cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": train.num_steps})
         batch_logs = cbs.wants_batch_logs("train")
         self.stop_training = False
         self._first_batch_pending = not isinstance(train, da.ArrayBatches)
+        was_training = self.training
         cbs.on_train_begin()
         epoch_logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            if progbar:
-                progbar.begin_epoch(epoch, epochs, verbose, len(train))
-            self.train()
-            step = -1
-            for step, data in enumerate(train):
-                if self._first_batch_pending:
-                    self._check_first_batch(*da.unpack_x_y_sample_weight(data))
-                    self.train()
-                    self._first_batch_pending = False
-                if batch_logs:
-                    cbs.on_train_batch_begin(step)
-                logs = self.train_step(data)
-                if batch_logs:
-                    cbs.on_train_batch_end(step, _pythonify(logs or self.get_metrics_result()))
-                if progbar and progbar.due():
-                    progbar.update(step + 1, lambda: _pythonify(
-                        logs or self.get_metrics_result()))
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                if progbar:
+                    progbar.begin_epoch(epoch, epochs, verbose, train.num_steps)
+                self.train()
+                step = -1
+                for step, data in enumerate(train):
+                    if self._first_batch_pending:
+                        self._check_first_batch(*da.unpack_x_y_sample_weight(data))
+                        self.train()
+                        self._first_batch_pending = False
+                    if batch_logs:
+                        cbs.on_train_batch_begin(step)
+                    logs = self.train_step(data)
+                    if batch_logs:
+                        cbs.on_train_batch_end(step, _pythonify(logs or self.get_metrics_result()))
+                    if progbar and progbar.due():
+                        progbar.update(step + 1, lambda: _pythonify(
+                            logs or self.get_metrics_result()))
+                    if self.stop_training:
+                        break
+                if step < 0:
+                    if train.exhausted and epoch > initial_epoch:
+                        break  # a generator that is spent: training stops (Keras' warning)
+                    raise ValueError("The training data produced no batches (an empty generator, "
+                                     "Dataset, DataLoader or PyDataset?).")
+                self.eval()
+                epoch_logs = _pythonify(logs or self.get_metrics_result())
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._run_test_loop(val, verbose=0, callbacks=None)
+                    if val_logs is not None:
+                        epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                        epoch_logs = dict(sorted(epoch_logs.items()))
+                if progbar:
+                    progbar.end_epoch(step + 1, epoch_logs)
+                cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
-            if step < 0:
-                raise ValueError("The training data produced no batches.")
-            self.eval()
-            epoch_logs = _pythonify(logs or self.get_metrics_result())
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = self._run_test_loop(val, verbose=0, callbacks=None)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                epoch_logs = dict(sorted(epoch_logs.items()))
-            if progbar:
-                progbar.end_epoch(step + 1, epoch_logs)
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        finally:
+            self.train(was_training)
         cbs.on_train_end(epoch_logs)
         self.history = history
         return history
 
     def _validation_batches(self, validation_data, batch_size, steps, dev):
-        if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3) \
-                and da.is_array_like(validation_data[0]):
-            vx, vy = validation_data[0], validation_data[1]
-            vsw = validation_data[2] if len(validation_data) == 3 else None
-            return self._array_batches(vx, vy, vsw, batch_size, False, steps, dev)
-        if isinstance(validation_data, (list, tuple)):
+        """`(x_val, y_val[, sample_weight_val])` or a data source (Keras' unpacking rule)."""
+        if isinstance(validation_data, (list, tuple)) and len(validation_data) not in (1, 2, 3):
             raise ValueError("`validation_data` must be `(x_val, y_val)` or "
                              "`(x_val, y_val, val_sample_weight)`, or a dataset. Received a "
-                             f"sequence of length {len(validation_data)}.")
-        return da.IterableBatches(validation_data, dev, steps)
+                             f"{type(validation_data).__name__} of length "
+                             f"{len(validation_data)}.")
+        vx, vy, vsw = da.unpack_x_y_sample_weight(validation_data)
+        return da.get_data_adapter(vx, vy, vsw, batch_size, steps, False, None, dev,
+                                   steps_name="validation_steps")
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
-        """Loss and metrics on data: a scalar (loss only), a list `[loss, *metrics]`, or a dict."""
+        """Loss and metrics on data: a scalar (loss only), a list `[loss, *metrics]`, or a dict.
+
+        `x` takes every input kind `fit` takes; `steps` limits the batches drawn."""
         dev = self._prepare("evaluate")
         verbose = 1 if verbose == "auto" else verbose
-        data = self._batches(x, y, sample_weight, batch_size, False, steps, dev)
-        if isinstance(data, da.ArrayBatches):
-            self._check_first_batch(data.x, data.y, data.sample_weight)
-        else:
-            self._first_batch_pending = True
+        data = da.get_data_adapter(x, y, sample_weight, batch_size, steps, False, None, dev,
+                                   steps_name="steps")
         logs = self._run_test_loop(data, verbose, callbacks)
+        if logs is None:
+            raise ValueError("`evaluate` received no data: the data source produced no "
+                             "batches.")
         if return_dict:
             return logs
         ordered = [logs[n] for n in self._ordered_metric_names() if n in logs]
@@ -381,6 +336,7 @@ class Trainer:
         return names
 
     def _run_test_loop(self, data, verbose, callbacks):
+        """Loss and metrics over `data` (None when it produced no batch)."""
         self.reset_metrics()
         was_training = self.training
         self.eval()
@@ -389,17 +345,17 @@ class Trainer:
         progbar = None
         if verbose:
             from kerastorch.utils.progbar import Progbar
-            progbar = Progbar(len(data), verbose)
+            progbar = Progbar(data.num_steps, verbose)
         cbs.on_test_begin()
         logs = None
+        step = -1
         try:
             # inference_mode: cheaper per op than no_grad; metric state made outside it stays
             # ordinary (updated in place), and anything built here opts out of it.
             with torch.inference_mode():
                 for step, batch in enumerate(data):
-                    if self._first_batch_pending:
+                    if step == 0:  # once per data signature; a no-op after that
                         self._check_first_batch(*da.unpack_x_y_sample_weight(batch))
-                        self._first_batch_pending = False
                     if batch_logs:
                         cbs.on_test_batch_begin(step)
                     logs = self.test_step(batch)
@@ -411,25 +367,23 @@ class Trainer:
                             logs or self.get_metrics_result()))
         finally:
             self.train(was_training)
+        if step < 0:
+            return None
         result = _pythonify(logs or self.get_metrics_result())
         if progbar is not None:
-            progbar.update(len(data) or step + 1, result, finalize=True)
+            progbar.update(step + 1, result, finalize=True)
         cbs.on_test_end(result)
         return result
 
     # ------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for `x` as numpy arrays (float32), batch by batch in inference mode."""
-        dev = config.device()
-        if getattr(self, "_on_device", None) != dev:
-            self.to(dev)
-            self._on_device = dev
+        """Outputs for `x` as numpy arrays (float32), batch by batch in inference mode.
+
+        `x` takes every input kind `fit` takes (targets in the batches are ignored)."""
+        dev = self._to_device()
         verbose = 1 if verbose == "auto" else verbose
-        if da.is_array_like(x):
-            x = da.to_device(x, dev, "x")
-            data = da.ArrayBatches(x, None, None, batch_size or 32, False, steps)
-        else:
-            data = da.IterableBatches(x, dev, steps)
+        data = da.get_data_adapter(x, None, None, batch_size, steps, False, None, dev,
+                                   steps_name="steps")
         was_training = self.training
         self.eval()
         cbs = CallbackList(callbacks, model=self)
@@ -437,7 +391,7 @@ class Trainer:
         progbar = None
         if verbose:
             from kerastorch.utils.progbar import Progbar
-            progbar = Progbar(len(data), verbose)
+            progbar = Progbar(data.num_steps, verbose)
         outputs = []
         cbs.on_predict_begin()
         try:
@@ -458,54 +412,20 @@ class Trainer:
             raise ValueError("`predict` received no data.")
         return _concat_to_numpy(outputs)
 
-    # ------------------------------------------------------------------ on_batch
-    def _one_batch(self, x, y, sample_weight, class_weight=None):
-        dev = config.device()
-        x, y = da.to_device(x, dev, "x"), da.to_device(y, dev, "y")
-        sample_weight = da.to_device(sample_weight, dev, "sample_weight")
-        if class_weight is not None:
-            sample_weight = da.class_weights_to_sample_weights(y, class_weight, sample_weight)
-        da.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
-        return x, y, sample_weight
-
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
-        """One step on one batch; metrics keep accumulating across calls, as in Keras 3."""
-        dev = self._prepare("train_on_batch")
-        x, y, sample_weight = self._one_batch(x, y, sample_weight, class_weight)
-        self._check_first_batch(x, y, sample_weight)
-        self.train()
-        try:
-            logs = self.train_step(da.pack_x_y_sample_weight(x, y, sample_weight))
-        finally:
-            self.eval()
-        del dev
-        return self._batch_result(logs, return_dict)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        self._prepare("test_on_batch")
-        x, y, sample_weight = self._one_batch(x, y, sample_weight)
-        self._check_first_batch(x, y, sample_weight)
-        self.eval()
-        with torch.no_grad():
-            logs = self.test_step(da.pack_x_y_sample_weight(x, y, sample_weight))
-        return self._batch_result(logs, return_dict)
-
-    def predict_on_batch(self, x):
-        dev = config.device()
-        if getattr(self, "_on_device", None) != dev:
-            self.to(dev)
-            self._on_device = dev
-        self.eval()
-        with torch.inference_mode():
-            return _concat_to_numpy([self.predict_step(da.to_device(x, dev, "x"))])
-
+    # ------------------------------------------------------------------ *_on_batch
     def _batch_result(self, logs, return_dict):
         logs = _pythonify(logs or self.get_metrics_result())
         if return_dict:
             return logs
         ordered = [logs[n] for n in self._ordered_metric_names() if n in logs]
         return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _check_validation_freq(freq):
+    if isinstance(freq, bool) or not (isinstance(freq, int) or (
+            isinstance(freq, list) and all(isinstance(f, int) for f in freq))):
+        raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                         f"validation_freq={freq!r} of the type {type(freq)}.")
 
 
 def _should_validate(epoch, freq):
@@ -551,5 +471,3 @@ def _concat_to_numpy(outputs):
     warnings.warn("predict: outputs are not tensors; returning them as a list.", stacklevel=3)
     return outputs
 
-
-del math, np

@@ -1,0 +1,73 @@
+"""`fit` against Keras 3 on JAX: the same model, weights and data (shuffle=False) give the same
+`History.history` (keys and per-epoch values) and the same final weights, with class_weight,
+sample_weight, validation_split and validation_freq."""
+
+import numpy as np
+import pytest
+
+import kerastorch
+
+pytestmark = pytest.mark.conformance
+
+N, BATCH = 24, 8
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(N, 5)).astype("float32")
+    labels = rng.integers(0, 3, N)
+    y = np.eye(3, dtype="float32")[labels]
+    sample_weight = rng.uniform(0.2, 2.0, N).astype("float32")
+    return x, labels, y, sample_weight
+
+
+def _model(ns, loss, optimizer):
+    model = ns.Sequential([ns.Input(shape=(5,)), ns.layers.Dense(6, activation="relu"),
+                           ns.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer(ns.optimizers), loss=loss,
+                  metrics=["accuracy"], weighted_metrics=[loss])
+    return model
+
+
+CCE, SPARSE = "categorical_crossentropy", "sparse_categorical_crossentropy"
+CASES = {  # name: (loss, fit arguments)
+    "class_weight": (CCE, dict(class_weight={0: 0.5, 1: 2.0, 2: 1.5}, epochs=3)),
+    "class_weight_sparse": (SPARSE, dict(class_weight={0: 0.5, 2: 3.0}, epochs=2)),
+    "sample_weight": (SPARSE, dict(sample_weight=True, epochs=3)),
+    "validation_split": (CCE, dict(validation_split=0.3, sample_weight=True, epochs=2,
+                                   batch_size=5)),
+    "validation_freq_int": (CCE, dict(validation_data=True, validation_freq=2, epochs=4)),
+    "validation_freq_list": (SPARSE, dict(validation_data=True, validation_freq=[1, 3],
+                                          epochs=4, initial_epoch=1)),
+    # Keras' EpochIterator: epochs draw 2 of the 3 batches from a pass that continues
+    "steps_per_epoch": (CCE, dict(steps_per_epoch=2, epochs=4)),
+}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("case", list(CASES))
+def test_history_and_weights_match_keras(keras3, case):
+    loss, kwargs = CASES[case]
+    x, labels, y, sw = _data()
+    targets = labels if loss.startswith("sparse") else y
+    kwargs = dict(kwargs)
+    if kwargs.pop("sample_weight", False):
+        kwargs["sample_weight"] = sw
+    if kwargs.pop("validation_data", False):
+        vx, vlabels, vy, _ = _data(seed=1)
+        kwargs["validation_data"] = (vx[:10], (vlabels if loss.startswith("sparse") else vy)[:10])
+    kwargs.setdefault("batch_size", BATCH)
+    optimizer = (lambda o: o.SGD(learning_rate=0.1, momentum=0.5)) if "freq" in case else \
+        (lambda o: o.Adam(learning_rate=0.01))
+
+    theirs = _model(keras3, loss, optimizer)
+    ours = _model(kerastorch, loss, optimizer)
+    ours.set_weights(theirs.get_weights())
+    expected = theirs.fit(x, targets, shuffle=False, verbose=0, **kwargs).history
+    got = ours.fit(x, targets, shuffle=False, verbose=0, **kwargs).history
+
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
