@@ -22,7 +22,9 @@ class BackupAndRestore(Callback):
     CUDA, numpy, Python `random`), so the re-run epoch shuffles and draws dropout masks exactly
     as the uninterrupted run would. At `on_train_begin` a backup, if present, is loaded and
     `model._initial_epoch` is set; `fit` starts from that epoch. With `save_freq="epoch"` a run
-    killed mid-epoch and resumed ends with the same weights as an uninterrupted one.
+    killed mid-epoch and resumed ends with the same weights as an uninterrupted one. A run
+    with no backup yet backs up its starting state at once, so this holds in its first epoch too
+    (Keras writes its first backup at the end of epoch 0).
 
     Args:
         backup_dir: Folder for the backup (created when needed). Use a different folder per
@@ -62,10 +64,14 @@ class BackupAndRestore(Callback):
     # ------------------------------------------------------------------ restore
     def on_train_begin(self, logs=None):
         if not os.path.exists(self._backup_path):
+            # Nothing to resume: back up the starting state, so that a run killed during its
+            # first epoch also resumes exactly (epoch 0 leaves `fit`'s `initial_epoch` as is).
+            self._current_epoch = 0
+            self._save(rng=_get_rng_state())
             return
         try:
             state = _read(self._backup_path)
-        except (OSError, ValueError, RuntimeError, EOFError):
+        except Exception:  # unreadable (truncated, corrupted): try the previous backup
             if not os.path.exists(self._prev_backup_path):
                 raise
             state = _read(self._prev_backup_path)
@@ -137,7 +143,10 @@ class BackupAndRestore(Callback):
 
 
 def _read(path):
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"Could not read the backup '{path}': {err}") from err
     if not isinstance(state, dict) or not {"model", "epoch", "rng"} <= set(state):
         raise ValueError(f"'{path}' is not a BackupAndRestore backup.")
     return state
