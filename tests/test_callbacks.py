@@ -429,3 +429,20 @@ def test_public_names_match_keras_list():
              "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard",
              "TerminateOnNaN"}
     assert names <= set(dir(kerastorch.callbacks))
+
+
+def test_model_checkpoint_full_model_goes_through_model_save(tmp_path, monkeypatch):
+    x, y = data()
+    model = make_model()
+    written = []
+
+    def fake_save(filepath, overwrite=True):  # stands in for the `.keras` writer
+        written.append(os.path.basename(filepath))
+        with open(filepath, "wb") as f:
+            f.write(b"model")
+
+    monkeypatch.setattr(model, "save", fake_save, raising=False)
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(tmp_path / "m-{epoch}.keras")])
+    assert sorted(os.listdir(tmp_path)) == ["m-1.keras", "m-2.keras"]
+    assert all(name.startswith(".tmp-") and name.endswith(".keras") for name in written)

@@ -26,15 +26,24 @@ def _logs(n=len(LOSSES)):
              "val_accuracy": ACCS[i], "val_loss": LOSSES[i]} for i in range(n)]
 
 
-def _models(ns, lr=0.1):
+_MODELS = {}
+
+
+def _models(ns):
     """A compiled Dense(1) model on 2 inputs, with its compiled metrics built (as they are by
-    the time `on_epoch_end` runs in `fit`), so `mode="auto"` can find `accuracy`."""
-    model = ns.Sequential([ns.Input((2,)), ns.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=ns.optimizers.SGD(learning_rate=lr), loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    x = np.zeros((2, 2), "float32")
-    model.evaluate(x, np.ones((2, 1), "float32"), verbose=0)
+    the time `on_epoch_end` runs in `fit`), so `mode="auto"` can find `accuracy`. Built once
+    per namespace (Keras' evaluate compiles), then reset: learning rate 0.1, not stopping."""
+    model = _MODELS.get(ns.__name__)
+    if model is None:
+        model = ns.Sequential([ns.Input((2,)), ns.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=ns.optimizers.SGD(learning_rate=0.1),
+                      loss="binary_crossentropy", metrics=["accuracy"])
+        x = np.zeros((2, 2), "float32")
+        model.evaluate(x, np.ones((2, 1), "float32"), verbose=0)
+        _MODELS[ns.__name__] = model
+    model.optimizer.learning_rate = 0.1
     model.stop_training = False
+    _mark(model, -1)
     return model
 
 
