@@ -353,7 +353,8 @@ def test_tensorboard_epoch_scalars_as_keras_names_them(tmp_path, fake_tensorboar
     lr = float(np.float32(0.001))
     expected = []
     for e in range(2):
-        expected += [("train", "epoch_loss", e, h["loss"][e]), ("train", "epoch_mae", e, h["mae"][e]),
+        expected += [("train", "epoch_loss", e, h["loss"][e]),
+                     ("train", "epoch_mae", e, h["mae"][e]),
                      ("train", "epoch_learning_rate", e, lr),
                      ("validation", "epoch_loss", e, h["val_loss"][e]),
                      ("validation", "epoch_mae", e, h["val_mae"][e])]
