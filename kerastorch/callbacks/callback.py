@@ -1,5 +1,7 @@
 """`Callback` (Keras' hooks, epochs counted from 0) and `CallbackList`."""
 
+import torch
+
 
 class Callback:
     """Base class: override only the hooks you need. `self.model` is the model being trained.
@@ -20,6 +22,8 @@ class Callback:
 
     @property
     def model(self):
+        if isinstance(self._model, torch.nn.parallel.DistributedDataParallel):
+            return self._model.module  # callbacks use the Keras model's API, not the wrapper's
         return self._model
 
     def on_batch_begin(self, batch, logs=None): ...
@@ -48,7 +52,10 @@ _BATCH_HOOKS = {
 
 
 def _overrides(cb, hook) -> bool:
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook, None)
+    # An instance attribute counts too: `LambdaCallback`, and callbacks that add a batch hook
+    # only when configured to act per batch (so `save_freq="epoch"` costs no per-batch sync).
+    return hook in cb.__dict__ or \
+        getattr(type(cb), hook, None) is not getattr(Callback, hook, None)
 
 
 class CallbackList:
@@ -56,6 +63,7 @@ class CallbackList:
 
     def __init__(self, callbacks=None, model=None, **params):
         self.callbacks = list(callbacks or [])
+        self._model, self._mode_at_start = None, None
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError("`callbacks` must hold `keras.callbacks.Callback` instances. "
@@ -69,6 +77,10 @@ class CallbackList:
         self.callbacks.append(cb)
 
     def set_model(self, model):
+        # The mode the model had when the run began: restored if a callback raises, so a
+        # failed `fit` leaves the model usable as it found it.
+        self._model = model
+        self._mode_at_start = getattr(model, "training", None)
         for cb in self.callbacks:
             cb.set_model(model)
 
@@ -81,8 +93,13 @@ class CallbackList:
         return any(_overrides(cb, h) for cb in self.callbacks for h in _BATCH_HOOKS[mode])
 
     def _call(self, hook, *args):
-        for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+        try:
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+        except BaseException:
+            if self._mode_at_start is not None and hasattr(self._model, "train"):
+                self._model.train(self._mode_at_start)
+            raise
 
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
     def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)

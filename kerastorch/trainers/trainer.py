@@ -242,14 +242,18 @@ class Trainer(DataChecks):
 
         history = History()
         progbar = ProgbarLogger() if verbose else None
-        cbs = CallbackList([history] + list(callbacks or []) + ([progbar] if progbar else []),
+        # Keras' order: History after the user's callbacks, so it records what they add to the
+        # epoch logs (`learning_rate` from ReduceLROnPlateau / LearningRateScheduler).
+        cbs = CallbackList(list(callbacks or []) + [history] + ([progbar] if progbar else []),
                            model=self)
         cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": train.num_steps})
         batch_logs = cbs.wants_batch_logs("train")
         self.stop_training = False
         self._first_batch_pending = not isinstance(train, da.ArrayBatches)
         was_training = self.training
+        self._initial_epoch = None
         cbs.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch  # BackupAndRestore sets it (Keras)
         epoch_logs = {}
         try:
             for epoch in range(initial_epoch, epochs):
