@@ -1,24 +1,39 @@
 """Atomic file writes for checkpointing callbacks: write beside the target, then rename."""
 
 import os
-import uuid
+
+from kerastorch.saving.file_safety import atomic_write as _atomic_path
 
 
 def atomic_write(path, write) -> None:
     """Call `write(tmp_path)` on a temporary path in `path`'s folder (same name ending, so
     savers that check suffixes accept it), then `os.replace` it onto `path`: readers never see
-    a half-written file, and an interrupted save leaves the previous file intact."""
+    a half-written file, and an interrupted save leaves the previous file intact. Unlike
+    `model.save`, checkpoint folders are created as needed (Keras does the same)."""
     path = os.fspath(path)
-    folder, base = os.path.split(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"Please specify a non-directory filepath for checkpoints. "
                                 f"Filepath used is an existing directory: {path}")
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex[:12]}-{base}")
-    try:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with _atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
+
+
+class BatchSaveCounter:
+    """Keras' count of batches seen since the last save, for `save_freq=<int>` callbacks."""
+
+    def __init__(self):
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = -1
+
+    def due(self, batch, save_freq) -> bool:
+        if batch <= self._last_batch_seen:  # a new epoch: batches are zero-indexed
+            add_batches = batch + 1
+        else:
+            add_batches = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import torch
 
-from kerastorch.callbacks._files import atomic_write
+from kerastorch.callbacks._files import BatchSaveCounter, atomic_write
 from kerastorch.callbacks.callback import Callback
 
 BACKUP_FILE = "latest.pt"
@@ -53,7 +53,7 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = delete_checkpoint
         self._backup_path = os.path.join(self.backup_dir, BACKUP_FILE)
         self._prev_backup_path = f"{self._backup_path}.bkp"
-        self._batches_seen_since_last_saving = 0
+        self._save_counter = BatchSaveCounter()
         self._last_batch_seen = 0
         self._current_epoch = 0
         self._epoch_rng = None
@@ -110,16 +110,8 @@ class BackupAndRestore(Callback):
             self._save(rng=self._epoch_rng or _get_rng_state(), batch=batch)
 
     def _should_save_on_batch(self, batch):
-        if batch <= self._last_batch_seen:  # a new epoch
-            add_batches = batch + 1
-        else:
-            add_batches = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += add_batches
         self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return self._save_counter.due(batch, self.save_freq)
 
     def _save(self, rng, batch=None):
         model = self.model

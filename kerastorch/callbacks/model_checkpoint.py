@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import torch
 
-from kerastorch.callbacks._files import atomic_write
+from kerastorch.callbacks._files import BatchSaveCounter, atomic_write
 from kerastorch.callbacks.monitor_callback import MonitorCallback, print_msg
 
 WEIGHTS_SUFFIXES = (".weights.h5", ".pt", ".pth")
@@ -45,8 +45,7 @@ class ModelCheckpoint(MonitorCallback):
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq
-        self._batches_seen_since_last_saving = 0
-        self._last_batch_seen = None
+        self._save_counter = BatchSaveCounter()
         self._current_epoch = 0
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are "
@@ -79,18 +78,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            add_batches = batch + 1  # a new epoch: batches are zero-indexed
-        else:
-            add_batches = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += add_batches
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return self.save_freq != "epoch" and self._save_counter.due(batch, self.save_freq)
 
     def _should_save_model(self, epoch, batch, logs, filepath):
         logs = logs or {}
