@@ -97,6 +97,9 @@ class Model(Trainer, Layer):
     def save_weights(self, filepath, overwrite=True):
         """`.pt`/`.pth`: the torch state dict (keys of the equivalent torch modules)."""
         path = os.fspath(filepath)
+        from kerastorch import distribute  # [mpdist] multi-process: rank 0 writes, others skip
+        if not distribute.is_chief():
+            return
         if not overwrite and os.path.exists(path):
             raise FileExistsError(f"'{path}' exists and overwrite=False.")
         if path.endswith((".pt", ".pth")):

@@ -12,12 +12,14 @@ import numpy as np
 import torch
 
 from kerastorch import config
+from kerastorch import distribute  # [mpdist] multi-process hooks (one flag check when off)
 from kerastorch import metrics as metrics_mod
 from kerastorch import optimizers as optimizers_mod
 from kerastorch.callbacks.callback import CallbackList
 from kerastorch.callbacks.history import History
 from kerastorch.callbacks.progbar_logger import ProgbarLogger
 from kerastorch.layers import layer as layer_mod
+from kerastorch.mixed_precision import step as mp_step  # [mpdist] autocast/loss scale/jit/DDP
 from kerastorch.trainers import data_adapter as da
 from kerastorch.trainers.compile_utils import CompileLoss, CompileMetrics
 
@@ -45,6 +47,7 @@ class Trainer:
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None
+        self._step_runner = None  # [mpdist] a mp_step.StepRunner when autocast/jit/DDP is on
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -53,6 +56,7 @@ class Trainer:
         """Configure training. Strings resolve through the registries; unknown names fail here,
         before anything on the model changes."""
         optimizer = optimizers_mod.get(optimizer)
+        optimizer = mp_step.maybe_loss_scale(self, optimizer, auto_scale_loss)  # [mpdist]
         names = getattr(self, "output_names", None)
         compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
@@ -155,6 +159,8 @@ class Trainer:
         Returns `None`: the loop reads metric results only when it needs numbers. Overrides may
         return a dict of logs, as in Keras.
         """
+        if self._step_runner is not None:  # [mpdist] autocast / loss scaling / jit / DDP
+            return self._step_runner.train_step(self, data)
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
@@ -170,6 +176,8 @@ class Trainer:
         return None
 
     def test_step(self, data):
+        if self._step_runner is not None:  # [mpdist]
+            return self._step_runner.test_step(self, data)
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -182,6 +190,8 @@ class Trainer:
         return None
 
     def predict_step(self, data):
+        if self._step_runner is not None:  # [mpdist]
+            return self._step_runner.predict_step(self, data)
         x, _, _ = da.unpack_x_y_sample_weight(data)
         return self(x)
 
@@ -212,6 +222,7 @@ class Trainer:
         self._first_batch_pending = False
         if not hasattr(self, "_output_trackers"):
             self._output_trackers = {}
+        self._step_runner = mp_step.runner_for(self)  # [mpdist] None: the plain steps
         return dev
 
     def _check_first_batch(self, x, y, sample_weight):
@@ -266,7 +277,7 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train for `epochs` epochs; returns a `History`. Arguments as in Keras 3."""
         dev = self._prepare("fit")
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)  # [mpdist]
         if validation_split and validation_data is None:
             if not da.is_array_like(x):
                 raise ValueError("`validation_split` is only supported for numpy arrays and "
@@ -280,12 +291,13 @@ class Trainer:
                 raise ValueError("`class_weight` needs in-memory arrays in this version.")
             train.sample_weight = da.class_weights_to_sample_weights(
                 train.y, class_weight, train.sample_weight)
+        train = distribute.shard(train)  # [mpdist] this rank's share of each global batch
         if isinstance(train, da.ArrayBatches):
             self._check_first_batch(train.x, train.y, train.sample_weight)
         val = None
         if validation_data is not None:
-            val = self._validation_batches(validation_data, validation_batch_size or batch_size,
-                                           validation_steps, dev)
+            val = distribute.shard(self._validation_batches(  # [mpdist]
+                validation_data, validation_batch_size or batch_size, validation_steps, dev))
 
         history = History()
         progbar = ProgbarLogger() if verbose else None
@@ -322,6 +334,7 @@ class Trainer:
             if step < 0:
                 raise ValueError("The training data produced no batches.")
             self.eval()
+            distribute.reduce_metrics(self)  # [mpdist] sum metric states over ranks
             epoch_logs = _pythonify(logs or self.get_metrics_result())
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = self._run_test_loop(val, verbose=0, callbacks=None)
@@ -353,8 +366,9 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on data: a scalar (loss only), a list `[loss, *metrics]`, or a dict."""
         dev = self._prepare("evaluate")
-        verbose = 1 if verbose == "auto" else verbose
-        data = self._batches(x, y, sample_weight, batch_size, False, steps, dev)
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)  # [mpdist]
+        data = distribute.shard(self._batches(x, y, sample_weight, batch_size, False, steps,
+                                              dev))  # [mpdist]
         if isinstance(data, da.ArrayBatches):
             self._check_first_batch(data.x, data.y, data.sample_weight)
         else:
@@ -404,6 +418,7 @@ class Trainer:
                             logs or self.get_metrics_result()))
         finally:
             self.train(was_training)
+        distribute.reduce_metrics(self)  # [mpdist]
         result = _pythonify(logs or self.get_metrics_result())
         if progbar is not None:
             progbar.update(len(data) or step + 1, result, finalize=True)
@@ -417,7 +432,8 @@ class Trainer:
         if getattr(self, "_on_device", None) != dev:
             self.to(dev)
             self._on_device = dev
-        verbose = 1 if verbose == "auto" else verbose
+        self._step_runner = mp_step.runner_for(self)  # [mpdist]
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)  # [mpdist]
         if da.is_array_like(x):
             x = da.to_device(x, dev, "x")
             data = da.ArrayBatches(x, None, None, batch_size or 32, False, steps)
@@ -489,6 +505,7 @@ class Trainer:
         if getattr(self, "_on_device", None) != dev:
             self.to(dev)
             self._on_device = dev
+        self._step_runner = mp_step.runner_for(self)  # [mpdist]
         self.eval()
         with torch.inference_mode():
             return _concat_to_numpy([self.predict_step(da.to_device(x, dev, "x"))])
@@ -535,6 +552,8 @@ def view(layer, attr, assign=None):
 def _concat_to_numpy(outputs):
     first = outputs[0]
     if isinstance(first, torch.Tensor):
+        if first.dtype in (torch.float16, torch.bfloat16):  # [mpdist] mixed policies, as Keras
+            return _half_to_numpy(torch.cat(outputs).cpu())
         return torch.cat(outputs).float().cpu().numpy() if first.is_floating_point() else \
             torch.cat(outputs).cpu().numpy()
     if isinstance(first, (list, tuple)):
@@ -543,6 +562,18 @@ def _concat_to_numpy(outputs):
         return {k: _concat_to_numpy([o[k] for o in outputs]) for k in first}
     warnings.warn("predict: outputs are not tensors; returning them as a list.", stacklevel=3)
     return outputs
+
+
+def _half_to_numpy(t):
+    """float16 -> numpy float16; bfloat16 -> ml_dtypes' bfloat16 (what Keras returns) when it
+    is installed, else float32."""
+    if t.dtype == torch.float16:
+        return t.numpy()
+    try:
+        import ml_dtypes
+    except ImportError:
+        return t.float().numpy()
+    return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
 
 
 del math, np
