@@ -51,8 +51,9 @@ class LossScaleOptimizer(Optimizer):
         if not isinstance(dynamic_growth_steps, int) or dynamic_growth_steps < 1:
             raise ValueError("`dynamic_growth_steps` must be a positive integer. "
                              f"Received: dynamic_growth_steps={dynamic_growth_steps!r}")
-        self.inner_optimizer = optimizers_mod.get(inner_optimizer)
+        inner_optimizer = optimizers_mod.get(inner_optimizer)
         super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
+        self.inner_optimizer = inner_optimizer  # after: the base __init__ sets learning_rate
         self.initial_scale = float(initial_scale)
         self.dynamic_growth_steps = dynamic_growth_steps
         self.inner_optimizer.loss_scale_factor = None  # else gradients are unscaled twice
