@@ -17,6 +17,7 @@ _NAMES = {
     "Sequential": "kerastorch.models",
     "Model": "kerastorch.models",
     "Input": "kerastorch.layers",
+    "DTypePolicy": "kerastorch.mixed_precision",
     "Layer": "kerastorch.layers",
     "install_keras_alias": "kerastorch.compat",
 }

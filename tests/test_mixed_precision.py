@@ -271,3 +271,10 @@ def test_inf_loss_skips_step_in_fit():
     assert float(opt.dynamic_scale) == 2.0**118
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_config_and_top_level_aliases():
+    kt.config.set_dtype_policy("mixed_bfloat16")
+    assert kt.config.dtype_policy() is mp.global_policy()
+    assert kt.DTypePolicy is mp.DTypePolicy
+    assert kt.layers.Dense(2).compute_dtype == "bfloat16"

@@ -213,6 +213,9 @@ class Trainer:
     def _prepare(self, what):
         """Model and optimizer on the device; per-run caches reset."""
         self._assert_compiled(what)
+        # [mpdist] the step runner (None: the plain steps). It may initialise the process group,
+        # which selects this process' CUDA device, so it comes before the model moves.
+        self._step_runner = mp_step.runner_for(self)
         dev = config.device()
         if getattr(self, "_on_device", None) != dev:
             self.to(dev)
@@ -222,7 +225,6 @@ class Trainer:
         self._first_batch_pending = False
         if not hasattr(self, "_output_trackers"):
             self._output_trackers = {}
-        self._step_runner = mp_step.runner_for(self)  # [mpdist] None: the plain steps
         return dev
 
     def _check_first_batch(self, x, y, sample_weight):
@@ -428,11 +430,11 @@ class Trainer:
     # ------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for `x` as numpy arrays (float32), batch by batch in inference mode."""
+        self._step_runner = mp_step.runner_for(self)  # [mpdist]
         dev = config.device()
         if getattr(self, "_on_device", None) != dev:
             self.to(dev)
             self._on_device = dev
-        self._step_runner = mp_step.runner_for(self)  # [mpdist]
         verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)  # [mpdist]
         if da.is_array_like(x):
             x = da.to_device(x, dev, "x")
