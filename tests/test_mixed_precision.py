@@ -278,3 +278,21 @@ def test_config_and_top_level_aliases():
     assert kt.config.dtype_policy() is mp.global_policy()
     assert kt.DTypePolicy is mp.DTypePolicy
     assert kt.layers.Dense(2).compute_dtype == "bfloat16"
+
+
+def test_mixed_model_pickles_and_keeps_float32_layer():
+    import io
+    mp.set_global_policy("mixed_bfloat16")
+    model = kt.Sequential([kt.Input((4,)), kt.layers.Dense(3),
+                           kt.layers.Dense(2, dtype="float32")])
+    model.compile("sgd", "mse")
+    x = np.ones((2, 4), "float32")
+    model.fit(x, np.zeros((2, 2), "float32"), verbose=0)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    seen = []
+    loaded.layers[1].register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert seen == [torch.float32]  # autocast off again in the float32 layer

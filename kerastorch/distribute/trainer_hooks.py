@@ -80,16 +80,11 @@ class ShardedBatches(da.ArrayBatches):
 
 
 def wrap_model(model):
-    """`DistributedDataParallel(model)`, built once per model and kept outside its module tree
-    (so the model's `state_dict()` keys stay unchanged)."""
-    ddp = model.__dict__.get("_ddp_wrapper")
-    if ddp is None or ddp.module is not model:
-        from torch.nn.parallel import DistributedDataParallel
-        device = next(model.parameters()).device
-        ids = [device] if device.type == "cuda" else None
-        ddp = DistributedDataParallel(model, device_ids=ids)
-        model.__dict__["_ddp_wrapper"] = ddp
-    return ddp
+    """`DistributedDataParallel(model)`. The step runner keeps it, off the model's module tree,
+    so the model's `state_dict()` keys do not change."""
+    from torch.nn.parallel import DistributedDataParallel
+    device = next(model.parameters()).device
+    return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
 def _all_metrics(model):

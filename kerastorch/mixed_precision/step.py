@@ -74,6 +74,8 @@ def runner_for(model):
     if runner is None or runner.key != key:
         runner = StepRunner(model, key, dtype, jit, ddp, scaled)
         model.__dict__["_cached_step_runner"] = runner
+    if dtype is not None:
+        runner._mark_full_precision_layers(model)  # layers added or unpickled since
     return runner
 
 
@@ -88,6 +90,11 @@ def _full_precision_forward(self, *args, **kwargs):
         return type(self).forward(self, *args, **kwargs)
 
 
+# Pickling a bound method looks its name up on the object: `forward` (the class' own) is found,
+# and the next `fit` installs this one again.
+_full_precision_forward.__name__ = "forward"
+
+
 class StepRunner:
     """Train/test/predict steps with autocast, loss scaling, `torch.compile` and DDP as set."""
 
@@ -100,11 +107,15 @@ class StepRunner:
         from kerastorch import config
         self.device_type = config.device().type  # where _prepare put the model
         if dtype is not None:
-            self._mark_full_precision_layers(model)
             layers = getattr(model, "layers", None) or [model]
             self.output_dtype = getattr(torch, layers[-1].compute_dtype)
         self._ddp_module = None
         self._compiled = None
+
+    def __getstate__(self):
+        # A pickled model carries its runner; the compiled function and the DDP wrapper are
+        # rebuilt on first use.
+        return {**self.__dict__, "_compiled": None, "_ddp_module": None}
 
     def _autocast(self):
         if self.dtype is None:
@@ -119,7 +130,8 @@ class StepRunner:
             if layer._sublayers():  # containers: their leaves decide
                 continue
             layer.__dict__["_autocast_device_type"] = self.device_type
-            if not isinstance(layer.__dict__.get("forward"), types.MethodType):
+            if getattr(layer.__dict__.get("forward"), "__func__", None) \
+                    is not _full_precision_forward:
                 layer.__dict__["forward"] = types.MethodType(_full_precision_forward, layer)
 
     # ------------------------------------------------------------------ train
