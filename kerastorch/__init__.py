@@ -9,13 +9,15 @@ import importlib
 __version__ = "0.1.0"
 
 _NAMESPACES = (
-    "activations", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "activations", "callbacks", "config", "constraints", "datasets", "distribute",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
+    "regularizers", "saving", "utils",
 )
 _NAMES = {
     "Sequential": "kerastorch.models",
     "Model": "kerastorch.models",
     "Input": "kerastorch.layers",
+    "DTypePolicy": "kerastorch.mixed_precision",
     "Layer": "kerastorch.layers",
     "install_keras_alias": "kerastorch.compat",
 }

@@ -74,6 +74,18 @@ def set_image_data_format(value: str) -> None:
     _IMAGE_DATA_FORMAT = value
 
 
+def dtype_policy():
+    """The global `DTypePolicy` (Keras' `keras.config.dtype_policy`)."""
+    from kerastorch.mixed_precision import policy  # lazy: policy -> optimizers -> config
+    return policy.dtype_policy()
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy, e.g. `"mixed_float16"` (`keras.config.set_dtype_policy`)."""
+    from kerastorch.mixed_precision import policy as policy_mod
+    policy_mod.set_dtype_policy(policy)
+
+
 def set_random_seed(seed: int) -> None:
     """Seed Python, numpy and torch (Keras: `keras.utils.set_random_seed`)."""
     random.seed(seed)

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from kerastorch import config
 from kerastorch.layers.layer_utils import (  # noqa: F401 (WeightView & co. are public here)
     InputShapeError,
     WeightView,
@@ -38,13 +37,22 @@ ADD_LOSS_CALLS = [0]
 _TRAINING = contextvars.ContextVar("kerastorch_training", default=None)
 
 
+def _policy_of(dtype):
+    """A layer's `dtype` argument as a `DTypePolicy` (None: the global policy)."""
+    from kerastorch.mixed_precision import policy
+    if isinstance(dtype, str) and dtype == policy.dtype_policy().name:
+        return policy.dtype_policy()
+    return policy.get(dtype)
+
+
 class Layer(nn.Module):
     """Base class of every kerastorch layer and model.
 
     Args:
         name: Unique name; default `snake_case(ClassName)` made unique (`dense`, `dense_1`, ...).
         trainable: Whether the layer's weights are updated by training (sets `requires_grad`).
-        dtype: The layer's float dtype name (default `config.floatx()`).
+        dtype: A dtype policy: a name (`"float32"`, `"mixed_float16"`) or a `DTypePolicy`;
+            default the global policy (`keras.mixed_precision.global_policy()`).
         input_shape: Shape of one sample (batch excluded), used when the layer starts a model.
         batch_input_shape / batch_size / input_dim: Keras' other ways of saying the same.
 
@@ -84,7 +92,7 @@ class Layer(nn.Module):
                              f"Received: name={name!r}")
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = dtype if isinstance(dtype, str) else config.floatx()
+        self._dtype_policy = _policy_of(dtype)
         self.built = False
         self.supports_masking = False
         self._losses: list = []
@@ -101,6 +109,33 @@ class Layer(nn.Module):
             self._batch_input_shape = (batch_size, *standardize_shape(input_shape))
         else:
             self._batch_input_shape = None
+
+    # ------------------------------------------------------------------ dtype policy
+    @property
+    def dtype_policy(self):
+        """The layer's `DTypePolicy` (the global policy when created without `dtype`)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = _policy_of(value)
+
+    @property
+    def dtype(self) -> str:
+        """Alias of `variable_dtype`, as in Keras."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self._dtype_policy = _policy_of(value)
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype_policy.variable_dtype
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
@@ -483,7 +518,7 @@ class Layer(nn.Module):
             "name": self.name,
             "trainable": self.trainable,
             "dtype": {"module": "keras", "class_name": "DTypePolicy",
-                      "config": {"name": self.dtype}, "registered_name": None},
+                      "config": {"name": self._dtype_policy.name}, "registered_name": None},
         }
         return config_  # Keras 3 keeps input shapes on the InputLayer, not in layer configs
 

@@ -9,7 +9,7 @@ functional model costs what its layers cost.
 from kerastorch.layers.input_layer import InputLayer, KerasTensor
 from kerastorch.layers.layer import Layer
 from kerastorch.models.model import Model
-from kerastorch.trainers import data_adapter as da
+from kerastorch.trainers import data_adapters as da
 
 
 def _keras_layer_order(flat_outputs) -> list:

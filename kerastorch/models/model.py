@@ -97,12 +97,18 @@ class Model(Trainer, Layer):
         """Save the model: `.keras` (Keras 3's zip, opens in Keras), `.h5` (legacy Keras 2
         format) or `.pt`/`.pth` (config + torch state dict + optimizer state, read with
         `weights_only=True`). Written atomically. See `kerastorch.saving.save_model`."""
+        from kerastorch import distribute
+        if not distribute.is_chief():  # multi-process: rank 0 writes, the others skip
+            return
         from kerastorch.saving import saving_api
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """`.weights.h5`: Keras 3's weights layout; `.pt`/`.pth`: the torch state dict (keys of
         the equivalent torch modules)."""
+        from kerastorch import distribute
+        if not distribute.is_chief():
+            return
         from kerastorch.saving import saving_api
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 

@@ -41,6 +41,10 @@ class CompileLoss:
             self.losses = [self._resolve(v) for v in loss]
         else:
             self.losses = self._resolve(loss)
+        if (not isinstance(loss, (list, tuple, dict)) and
+                isinstance(loss_weights, (list, tuple, dict)) and len(loss_weights) != 1):
+            raise ValueError("`loss_weights` must match the number of losses, got 1 losses "
+                             f"and {len(loss_weights)} weights.")
         self.loss_weights = loss_weights
         self.per_output = None
         self._several = isinstance(self.losses, (list, dict))
@@ -66,8 +70,12 @@ class CompileLoss:
             if isinstance(y_true, (list, tuple)) and len(y_true) == 1:
                 y_true = y_true[0]
             if isinstance(y_pred, (list, tuple, dict)):
-                raise ValueError("The model has several outputs: pass `loss` as a list or dict "
-                                 "with one loss per output.")
+                # one loss for several outputs: Keras applies it to each (`a_loss`, `b_loss`)
+                single = self.losses
+                self.losses = ({k: single for k in y_pred} if isinstance(y_pred, dict)
+                               else [single] * len(y_pred))
+                self._several = True
+                return self._multi(y_true, y_pred, sample_weight)
             return self.losses(y_true, y_pred, sample_weight)
         return self._multi(y_true, y_pred, sample_weight)
 

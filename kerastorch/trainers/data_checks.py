@@ -5,6 +5,7 @@ built and the loss and metrics are tried on one row before any weight changes), 
 import torch
 
 from kerastorch import config
+from kerastorch.mixed_precision import step as mp_step
 from kerastorch.trainers import data_adapters as da
 
 
@@ -23,6 +24,10 @@ class DataChecks:
     """Mixed into `Trainer`."""
 
     def _to_device(self):
+        # The step runner (None: the plain steps) for autocast, loss scaling, jit and DDP. It
+        # may initialise the process group, which selects this process' CUDA device, so it
+        # comes before the model moves.
+        self._step_runner = mp_step.runner_for(self)
         dev = config.device()
         if getattr(self, "_on_device", None) != dev:
             self.to(dev)

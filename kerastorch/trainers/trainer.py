@@ -12,12 +12,14 @@ import warnings
 
 import torch
 
+from kerastorch import distribute  # multi-process hooks (one flag check when off)
 from kerastorch import metrics as metrics_mod
 from kerastorch import optimizers as optimizers_mod
 from kerastorch.callbacks.callback import CallbackList
 from kerastorch.callbacks.history import History
 from kerastorch.callbacks.progbar_logger import ProgbarLogger
 from kerastorch.layers import layer as layer_mod
+from kerastorch.mixed_precision import step as mp_step
 from kerastorch.trainers import data_adapters as da
 from kerastorch.trainers.data_checks import DataChecks
 from kerastorch.trainers.compile_utils import CompileLoss, CompileMetrics
@@ -53,6 +55,7 @@ class Trainer(DataChecks):
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None
+        self._step_runner = None  # a mp_step.StepRunner when autocast/jit/DDP is on
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -61,6 +64,7 @@ class Trainer(DataChecks):
         """Configure training. Strings resolve through the registries; unknown names fail here,
         before anything on the model changes."""
         optimizer = optimizers_mod.get(optimizer)
+        optimizer = mp_step.maybe_loss_scale(self, optimizer, auto_scale_loss)
         names = getattr(self, "output_names", None)
         compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
@@ -163,6 +167,8 @@ class Trainer(DataChecks):
         Returns `None`: the loop reads metric results only when it needs numbers. Overrides may
         return a dict of logs, as in Keras.
         """
+        if self._step_runner is not None:  # autocast / loss scaling / jit / DDP
+            return self._step_runner.train_step(self, data)
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
@@ -178,6 +184,8 @@ class Trainer(DataChecks):
         return None
 
     def test_step(self, data):
+        if self._step_runner is not None:
+            return self._step_runner.test_step(self, data)
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -190,6 +198,8 @@ class Trainer(DataChecks):
         return None
 
     def predict_step(self, data):
+        if self._step_runner is not None:
+            return self._step_runner.predict_step(self, data)
         x, _, _ = da.unpack_x_y_sample_weight(data)
         return self(x)
 
@@ -219,7 +229,7 @@ class Trainer(DataChecks):
         `keras.utils.PyDataset`; `validation_data` likewise, or `(x_val, y_val[, sw_val])`.
         """
         dev = self._prepare("fit")
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
         _check_validation_freq(validation_freq)
         if validation_split and validation_data is None:
             if not da.is_array_like(x):
@@ -231,12 +241,13 @@ class Trainer(DataChecks):
                 da.to_device(sample_weight, dev, "sample_weight"), validation_split)
         train = da.get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                     class_weight, dev)
+        train = distribute.shard(train)  # this rank's share of each global batch
         if isinstance(train, da.ArrayBatches):
             self._check_first_batch(train.x, train.y, train.sample_weight)
         val = None
         if validation_data is not None:
-            val = self._validation_batches(validation_data, validation_batch_size or batch_size,
-                                           validation_steps, dev)
+            val = distribute.shard(self._validation_batches(
+                validation_data, validation_batch_size or batch_size, validation_steps, dev))
             if isinstance(val, da.ArrayBatches):  # bad validation targets fail before training
                 self._check_first_batch(val.x, val.y, val.sample_weight)
 
@@ -284,9 +295,10 @@ class Trainer(DataChecks):
                     raise ValueError("The training data produced no batches (an empty generator, "
                                      "Dataset, DataLoader or PyDataset?).")
                 self.eval()
+                distribute.reduce_metrics(self)  # sum metric states over ranks
                 epoch_logs = _pythonify(logs or self.get_metrics_result())
                 if val is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._run_test_loop(val, verbose=0, callbacks=None)
+                    val_logs = self._run_test_loop(val, verbose=0, callbacks=cbs)
                     if val_logs is not None:
                         epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                         epoch_logs = dict(sorted(epoch_logs.items()))
@@ -297,6 +309,9 @@ class Trainer(DataChecks):
                     break
         finally:
             self.train(was_training)
+            if epochs > 0 and isinstance(self.optimizer, optimizers_mod.Optimizer):
+                # use_ema: the moving averages become the weights (Keras, even after an error)
+                self.optimizer.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
         self.history = history
         return history
@@ -319,9 +334,9 @@ class Trainer(DataChecks):
 
         `x` takes every input kind `fit` takes; `steps` limits the batches drawn."""
         dev = self._prepare("evaluate")
-        verbose = 1 if verbose == "auto" else verbose
-        data = da.get_data_adapter(x, y, sample_weight, batch_size, steps, False, None, dev,
-                                   steps_name="steps")
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
+        data = distribute.shard(da.get_data_adapter(x, y, sample_weight, batch_size, steps,
+                                                    False, None, dev, steps_name="steps"))
         logs = self._run_test_loop(data, verbose, callbacks)
         if logs is None:
             raise ValueError("`evaluate` received no data: the data source produced no "
@@ -344,7 +359,9 @@ class Trainer(DataChecks):
         self.reset_metrics()
         was_training = self.training
         self.eval()
-        cbs = CallbackList(callbacks, model=self)
+        # fit's validation passes its own CallbackList: the user's on_test_* hooks run (Keras)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(callbacks,
+                                                                                  model=self)
         batch_logs = cbs.wants_batch_logs("test")
         progbar = None
         if verbose:
@@ -373,6 +390,7 @@ class Trainer(DataChecks):
             self.train(was_training)
         if step < 0:
             return None
+        distribute.reduce_metrics(self)
         result = _pythonify(logs or self.get_metrics_result())
         if progbar is not None:
             progbar.update(step + 1, result, finalize=True)
@@ -385,7 +403,7 @@ class Trainer(DataChecks):
 
         `x` takes every input kind `fit` takes (targets in the batches are ignored)."""
         dev = self._to_device()
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
         data = da.get_data_adapter(x, None, None, batch_size, steps, False, None, dev,
                                    steps_name="steps")
         was_training = self.training
@@ -466,6 +484,8 @@ def view(layer, attr, assign=None):
 def _concat_to_numpy(outputs):
     first = outputs[0]
     if isinstance(first, torch.Tensor):
+        if first.dtype in (torch.float16, torch.bfloat16):  # mixed policies, as Keras
+            return _half_to_numpy(torch.cat(outputs).cpu())
         return torch.cat(outputs).float().cpu().numpy() if first.is_floating_point() else \
             torch.cat(outputs).cpu().numpy()
     if isinstance(first, (list, tuple)):
@@ -475,3 +495,14 @@ def _concat_to_numpy(outputs):
     warnings.warn("predict: outputs are not tensors; returning them as a list.", stacklevel=3)
     return outputs
 
+
+def _half_to_numpy(t):
+    """float16 -> numpy float16; bfloat16 -> ml_dtypes' bfloat16 (what Keras returns) when it
+    is installed, else float32."""
+    if t.dtype == torch.float16:
+        return t.numpy()
+    try:
+        import ml_dtypes
+    except ImportError:
+        return t.float().numpy()
+    return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)

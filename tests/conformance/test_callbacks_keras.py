@@ -328,3 +328,32 @@ def test_our_lr_reads_like_keras_float32(keras3):
     opt = kerastorch.optimizers.SGD(learning_rate=0.1)
     k_opt = keras3.optimizers.SGD(learning_rate=0.1)
     assert keras_learning_rate(opt) == float(np.asarray(k_opt.learning_rate)) != 0.1
+
+
+def _hook_recorder(ns):
+    """A Callback subclass of `ns` recording every hook it gets (batch hooks included)."""
+    calls = []
+    hooks = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+             "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+             "on_test_batch_begin", "on_test_batch_end"]
+    body = {h: (lambda h: lambda self, *a, **k: calls.append((h,) + tuple(
+        x for x in a if isinstance(x, int))))(h) for h in hooks}
+    return type("Recorder", (ns.callbacks.Callback,), body)(), calls
+
+
+@pytest.mark.parametrize("validation_freq", [1, 2])
+def test_fit_validation_calls_test_hooks_like_keras(keras3, validation_freq):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 2)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    seqs = []
+    for ns in (keras3, kerastorch):
+        model = ns.Sequential([ns.Input((2,)), ns.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="sgd", loss="binary_crossentropy")
+        recorder, calls = _hook_recorder(ns)
+        model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[recorder],
+                  validation_data=(x[:6], y[:6]), validation_batch_size=4,
+                  validation_freq=validation_freq)
+        seqs.append(calls)
+    assert seqs[1] == seqs[0]
+    assert ("on_test_batch_end", 1) in seqs[0]  # two validation batches per validated epoch

@@ -71,3 +71,39 @@ def test_history_and_weights_match_keras(keras3, case):
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_one_loss_for_two_outputs_applies_to_each_like_keras(keras3):
+    """`compile(loss="mse")` on a two-output model: Keras applies it to every output and
+    records `a_loss`/`b_loss` unweighted, `loss` as their (weighted) sum."""
+    x, _, y, _ = _data()
+    results = []
+    for ns in (keras3, kerastorch):
+        inp = ns.Input(shape=(5,))
+        model = ns.Model(inp, [ns.layers.Dense(3, name="a")(inp),
+                               ns.layers.Dense(2, name="b")(inp)])
+        model.compile(optimizer=ns.optimizers.SGD(learning_rate=0.05), loss="mse")
+        if results:
+            model.set_weights(results[0][2])
+        start = [np.asarray(w) for w in model.get_weights()]
+        history = model.fit(x, [y, y[:, :2] * 2.0], batch_size=BATCH, epochs=2, shuffle=False,
+                            verbose=0).history
+        results.append((history, [np.asarray(w) for w in model.get_weights()], start))
+    (ref, ref_w, _), (got, got_w, _) = results
+    assert sorted(got) == sorted(ref) == ["a_loss", "b_loss", "loss"]
+    for key in ref:
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-5)
+    for a, b in zip(got_w, ref_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_one_loss_with_two_loss_weights_is_refused_like_keras(keras3):
+    x, _, y, _ = _data()
+    for ns in (keras3, kerastorch):
+        inp = ns.Input(shape=(5,))
+        model = ns.Model(inp, [ns.layers.Dense(3)(inp), ns.layers.Dense(2)(inp)])
+        with pytest.raises(ValueError, match="must match the number of losses, got 1 losses "
+                                             "and 2 weights"):
+            model.compile(optimizer="sgd", loss="mse", loss_weights=[0.3, 2.0])
+            model.fit(x, [y, y[:, :2]], verbose=0)  # Keras checks at the first batch

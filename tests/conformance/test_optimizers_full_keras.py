@@ -315,10 +315,9 @@ FIT_CASES = {
         learning_rate=o.schedules.PolynomialDecay(0.1, 5, power=2.0),
         gradient_accumulation_steps=2),
 }
-# Keras' `fit` multiplies the loss by `optimizer.scale_loss` and ends with
-# `optimizer.finalize_variable_values`; kerastorch's trainer (not part of the optimizers)
-# does neither yet, so these two differ until it does.
-TRAINER_GAPS = {
+# Keras' `fit` multiplies the loss by `optimizer.scale_loss` before the gradients and ends with
+# `optimizer.finalize_variable_values` (EMA weights); the trainer must do both.
+FIT_HOOKS = {
     "adam_loss_scale": lambda o: o.Adam(learning_rate=0.01, loss_scale_factor=16.0),
     "adam_ema": lambda o: o.Adam(learning_rate=0.01, use_ema=True, ema_momentum=0.5),
 }
@@ -351,8 +350,6 @@ def test_fit_matches_keras(keras3, rng, case):
     _fit_both(keras3, FIT_CASES[case], rng)
 
 
-@pytest.mark.xfail(strict=True, reason="the trainer does not call optimizer.scale_loss / "
-                   "finalize_variable_values in fit yet")
-@pytest.mark.parametrize("case", sorted(TRAINER_GAPS))
+@pytest.mark.parametrize("case", sorted(FIT_HOOKS))
 def test_fit_loss_scale_and_ema_match_keras(keras3, rng, case):
-    _fit_both(keras3, TRAINER_GAPS[case], rng)
+    _fit_both(keras3, FIT_HOOKS[case], rng)
