@@ -53,7 +53,7 @@ def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axi
         return F.cross_entropy(_classes_to_dim1(y_pred, axis), _classes_to_dim1(y_true, axis),
                                reduction="mean" if batch_mean else "none")
     log_probs = _clipped_log_probs(y_pred, axis)
-    if batch_mean:  # -sum / number of samples; one dot product in place of multiply + sum
+    if batch_mean:  # -sum / number of samples, by one cached scale
         return _dot_scaled(y_true, log_probs, -y_pred.shape[axis] / y_pred.numel())
     return -(y_true * log_probs).sum(axis)
 
@@ -75,9 +75,12 @@ _SCALES = {}
 
 
 def _dot_scaled(a, b, scale):
-    """`scale * sum(a * b)`: one dot product, times a cached 0-dim tensor (multiplying by a
-    Python float costs a scalar-to-tensor conversion on every call)."""
-    dot = torch.dot(a.reshape(-1), b.reshape(-1))
+    """`scale * sum(a * b)`, times a cached 0-dim tensor (multiplying by a Python float costs
+    a scalar-to-tensor conversion on every call). Not `torch.dot`: on CPU it is MKL's, whose
+    rounding depends on the memory alignment of its inputs, so the same batch sliced from a
+    different offset would give a different last bit; torch's own sum does not, and costs
+    the same."""
+    dot = (a * b).sum()
     if torch.compiler.is_compiling():
         return dot * scale
     key = (scale, dot.device, dot.dtype)

@@ -224,8 +224,9 @@ class Mean(Metric):
             if all(w == 1 for w in weights):
                 self.total.add_(values.sum())
             else:
-                self.total.add_(torch.dot(values, torch.tensor(weights, dtype=values.dtype,
-                                                               device=values.device)))
+                # mul + sum, not torch.dot: MKL's dot rounds differently with the alignment
+                self.total.add_((values * torch.tensor(weights, dtype=values.dtype,
+                                                       device=values.device)).sum())
             self._pending = []
 
     def _defer(self, value, weight=1):
