@@ -93,8 +93,6 @@ def test_exit_status_from_the_command_line(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.skipif(not hasattr(kerastorch.saving, "load_model"),
-                    reason="kerastorch.saving.load_model is not merged yet")
 def test_convert_a_keras_file(tmp_path):
     model = _trained()
     model.save(tmp_path / "model.keras")
