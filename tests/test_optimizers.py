@@ -339,3 +339,19 @@ def test_step_does_not_sync_the_device():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert opt.iterations == 3
+
+
+def test_building_an_optimizer_does_not_import_dynamo():
+    """torch's `add_param_group` imports torch._dynamo on its first call (about 2 s of the
+    first `fit`); kerastorch's optimizers call the plain function outside torch.compile."""
+    import subprocess
+    import sys
+    code = ("import sys, torch, kerastorch as k\n"
+            "m = k.Sequential([k.Input((3,)), k.layers.Dense(2)])\n"
+            "m.compile(optimizer='adam', loss='mse')\n"
+            "m.fit(torch.ones(4, 3), torch.ones(4, 2), verbose=0)\n"
+            "assert m.optimizer.built\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.strip() == "False"

@@ -225,7 +225,12 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
             raise NotImplementedError("kerastorch optimizers keep one parameter group (Keras uses "
                                       "one learning rate for all variables); build a new "
                                       "optimizer over all parameters instead.")
-        super().add_param_group(param_group)
+        # torch wraps it in `torch._disable_dynamo`, whose first call imports torch._dynamo
+        # (about 2 s of a first `fit` on CPU); outside torch.compile the plain function is it.
+        plain = torch.optim.Optimizer.add_param_group
+        if not torch.compiler.is_compiling():
+            plain = getattr(plain, "__wrapped__", plain)
+        plain(self, param_group)
 
     def _refresh(self) -> None:
         """(Re)derive the cached lists from `param_groups` and `state` (after build or load)."""
