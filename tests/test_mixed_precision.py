@@ -296,3 +296,19 @@ def test_mixed_model_pickles_and_keeps_float32_layer():
     loaded.layers[1].register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert seen == [torch.float32]  # autocast off again in the float32 layer
+
+
+def test_symbolic_outputs_carry_the_compute_dtype_as_keras(keras3):
+    """Under "mixed_bfloat16" a Dense output KerasTensor is bfloat16; a `dtype="float32"` layer's
+    is float32; the Input stays float32 (Keras 3)."""
+    dtypes = []
+    for ns in (keras3, kt):
+        ns.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            inp = ns.Input((4,))
+            h = ns.layers.Dense(3)(inp)
+            out = ns.layers.Activation("softmax", dtype="float32")(h)
+            dtypes.append([str(t.dtype) for t in (inp, h, out)])
+        finally:
+            ns.mixed_precision.set_global_policy("float32")
+    assert dtypes[1] == dtypes[0] == ["float32", "bfloat16", "float32"]

@@ -141,11 +141,12 @@ def call_symbolic(layer, args, kwargs):
     node_index = len(nodes)
     if isinstance(out_shapes, tuple) and (not out_shapes or not isinstance(out_shapes[0],
                                                                            (tuple, list))):
-        outputs = KerasTensor(out_shapes, layer.dtype, name=layer.name,
+        outputs = KerasTensor(out_shapes, layer.compute_dtype, name=layer.name,
                               history=(layer, node_index, 0))
         flat = [outputs]
     else:
-        flat = [KerasTensor(s, layer.dtype, name=layer.name, history=(layer, node_index, i))
+        flat = [KerasTensor(s, layer.compute_dtype, name=layer.name,
+                            history=(layer, node_index, i))
                 for i, s in enumerate(out_shapes)]
         outputs = type(out_shapes)(flat) if isinstance(out_shapes, (list, tuple)) else flat
     nodes.append(Node(layer, args, kwargs, flat, structure=outputs))
