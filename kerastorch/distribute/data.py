@@ -42,18 +42,32 @@ import torch.distributed as dist
 
 from kerastorch.trainers import data_adapters as da
 
-# This rank's part of the current global batch's gradient (rows_r / rows), or None: DDP's 1/w.
-_STEP = {"weight": None}
+# This rank's part of the current global batch's gradient (rows_r / rows), or None: DDP's 1/w;
+# "owner": the sharded batches that set it (a finished pass resets only its own weight: an
+# abandoned pass may be finalized by the garbage collector during a later run).
+_STEP = {"weight": None, "owner": None}
 
 SKIPPED = ("A global batch of {rows} rows has fewer rows than the {world} processes, so some "
-           "processes would have no row to train on: it is skipped on every process. To train "
-           "on every row, make the last batch (data size modulo `batch_size`) empty or at "
-           "least {world} rows.")
+           "processes would have no row to train on: it is skipped on every process (it still "
+           "counts as a step). To train on every row, make the last batch (data size modulo "
+           "`batch_size`) empty or at least {world} rows.")
+TOO_SMALL = ("The evaluation data gives batches of at most {rows} rows, fewer than the {world} "
+             "processes: some processes would evaluate nothing. Use a `batch_size` of at least "
+             "{world} and at least {world} rows.")
 
 
 def step_weight():
     """The weight of this rank's gradient in the current step (None: 1 / world size)."""
     return _STEP["weight"]
+
+
+def _set_weight(owner, weight):
+    _STEP["weight"], _STEP["owner"] = weight, owner
+
+
+def _release(owner):
+    if _STEP["owner"] is owner:
+        _STEP["weight"] = _STEP["owner"] = None
 
 
 def share(start, stop, rank, world):
@@ -73,34 +87,45 @@ def shared_seed(device=None) -> int:
     return int(seed.item())
 
 
-def _warn_skipped(rows, world, rank):
-    if rank == 0:
-        warnings.warn(SKIPPED.format(rows=rows, world=world), stacklevel=3)
+class _Shares:
+    """Mixed into the sharded `Batches`: `_pass` yields None for a global batch this rank does
+    not run (so `steps` counts global batches alike on every rank); iterating drops them.
+    Subclasses set `rank`, `world`, `training` and record `_largest` (rows of the epoch's
+    largest global batch) and `_warned`."""
+
+    def _skip(self, rows, lo, hi):
+        """True when this rank does not run its share `[lo, hi)` of a global batch of `rows`
+        rows: in training every rank skips a batch with fewer rows than ranks (DDP needs a
+        batch on each); in evaluation a rank skips an empty share."""
+        self._largest = max(self._largest, rows)
+        if self.training and rows < self.world:
+            if not self._warned and self.rank == 0:
+                warnings.warn(SKIPPED.format(rows=rows, world=self.world), stacklevel=4)
+            self._warned = True
+            return True
+        return hi == lo
+
+    def __iter__(self):
+        self._largest = 0
+        for batch in super().__iter__():
+            if batch is not None:
+                yield batch
+        if not self.training and 0 < self._largest < self.world:
+            # every rank sees the same global batches, so every rank raises (no rank waits)
+            raise ValueError(TOO_SMALL.format(rows=self._largest, world=self.world))
 
 
-def _kept_batches(num_rows, batch_size, world, training):
-    """`(start, rows)` of the global batches a pass gives (training drops one of fewer rows
-    than ranks: only the last batch can be one)."""
-    out = [(s, min(batch_size, num_rows - s)) for s in range(0, num_rows, batch_size)]
-    if training and out and out[-1][1] < world:
-        out.pop()
-    return out
-
-
-class ShardedBatches(da.ArrayBatches):
+class ShardedBatches(_Shares, da.ArrayBatches):
     """`ArrayBatches` cut into the same global batches on every rank; rank `rank` of `world`
     yields its `share` of each. The epoch's permutation comes from `seed` (shared by all
-    ranks). `training`: skip a global batch with fewer rows than ranks and set `step_weight`;
-    otherwise ranks without rows get an empty batch."""
+    ranks; None: drawn on rank 0 and broadcast). `training`: set `step_weight` for each batch;
+    skip a global batch with fewer rows than ranks. Otherwise skip empty shares."""
 
     def __init__(self, batches, rank, world, seed=None, training=True):
         super().__init__(batches.x, batches.y, batches.sample_weight, batches.batch_size,
                          batches.shuffle, batches.steps, batches.steps_name)
         self.rank, self.world, self.training = rank, world, training
-        self._kept = _kept_batches(self.n, self.batch_size, world, training)
-        if training and len(self._kept) < self.num_batches:
-            _warn_skipped(self.n - len(self._kept) * self.batch_size, world, rank)
-        self.num_batches = len(self._kept)
+        self._largest, self._warned = 0, False
         self._generator = None
         if self.shuffle:
             device = da.tree_leaves(self.x)[0].device
@@ -127,15 +152,19 @@ class ShardedBatches(da.ArrayBatches):
         if perm is not None:
             x, y, sw = (da.tree_map(lambda t: t[perm], a) for a in (x, y, sw))
         try:
-            for start, rows in self._kept:
-                lo, hi = self._share(start, start + rows)
+            for start in range(0, self.n, self.batch_size):
+                stop = min(start + self.batch_size, self.n)
+                lo, hi = self._share(start, stop)
+                if self._skip(stop - start, lo, hi):
+                    yield None
+                    continue
                 if self.training:
-                    _STEP["weight"] = (hi - lo) / rows
+                    _set_weight(self, (hi - lo) / (stop - start))
                 cut = lambda t: t[lo:hi]  # noqa: E731
                 yield da.pack_x_y_sample_weight(da.tree_map(cut, x), da.tree_map(cut, y),
                                                 da.tree_map(cut, sw))
         finally:
-            _STEP["weight"] = None
+            _release(self)
 
 
 class GlobalBatchShares(torch.utils.data.Sampler):
@@ -143,30 +172,28 @@ class GlobalBatchShares(torch.utils.data.Sampler):
     global batches of `batch_size` indices (a permutation from `seed + epoch` when `shuffle`,
     as `DistributedSampler`; call `set_epoch` before each pass), this rank's share of each.
 
-    In training a global batch with fewer rows than ranks is left out; in evaluation a rank
-    with no row in a batch gets one index, which `ShardedSource` cuts to an empty batch.
-    `rows(i)` is `(this rank's rows, global rows)` of the `i`-th batch of a pass.
+    A rank with no row in a global batch gets one index as a placeholder (`ShardedSource`
+    skips that batch). `rows(i)` is `(this rank's rows, global rows)` of the `i`-th batch.
     """
 
-    def __init__(self, num_rows, batch_size, shuffle, seed, rank, world, training=True):
+    def __init__(self, num_rows, batch_size, shuffle, seed, rank, world):
         self.num_rows, self.batch_size = num_rows, batch_size
         self.shuffle, self.seed = shuffle, seed
-        self.rank, self.world, self.training = rank, world, training
+        self.rank, self.world = rank, world
         self.epoch = 0
-        self._kept = _kept_batches(num_rows, batch_size, world, training)
-        self._rows = [(hi - lo, rows) for lo, hi, rows in
-                      ((*share(s, s + rows, rank, world), rows) for s, rows in self._kept)]
-        if training and len(self._kept) * batch_size < num_rows:
-            _warn_skipped(num_rows - len(self._kept) * batch_size, world, rank)
+        self._bounds = [(start, min(start + batch_size, num_rows))
+                        for start in range(0, num_rows, batch_size)]
 
     def set_epoch(self, epoch):
         self.epoch = epoch
 
     def rows(self, i):
-        return self._rows[i]
+        start, stop = self._bounds[i]
+        lo, hi = share(start, stop, self.rank, self.world)
+        return hi - lo, stop - start
 
     def __len__(self):
-        return len(self._kept)
+        return len(self._bounds)
 
     def __iter__(self):
         if self.shuffle:
@@ -175,8 +202,8 @@ class GlobalBatchShares(torch.utils.data.Sampler):
             order = torch.randperm(self.num_rows, generator=generator).tolist()
         else:
             order = range(self.num_rows)
-        for start, rows in self._kept:
-            lo, hi = share(start, start + rows, self.rank, self.world)
+        for start, stop in self._bounds:
+            lo, hi = share(start, stop, self.rank, self.world)
             yield list(order[lo:hi] if hi > lo else order[start:start + 1])
 
 
@@ -196,7 +223,7 @@ def _distributed_sampler(loader):
     return None
 
 
-class ShardedSource(da.Batches):
+class ShardedSource(_Shares, da.Batches):
     """A data source (`LoaderBatches`, `GeneratorBatches`, `PyDatasetBatches`) giving this
     rank's share of every global batch (see the module docstring for each kind)."""
 
@@ -205,23 +232,22 @@ class ShardedSource(da.Batches):
         self.inner, self.rank, self.world, self.training = inner, rank, world, training
         self.one_shot = inner.one_shot
         self.num_batches = inner.num_batches
+        self._largest, self._warned = 0, False
         self._sampler = None  # set_epoch before each pass
         self._epoch0 = 0
         self._passes = 0
         self._random_sampler = self._generator = None
-        self._weight = None
+        self._weight = None  # None: the user's DistributedSampler, DDP's own 1 / world
         self._index = 0
-        self._warned = False
         loader = getattr(inner, "loader", None)
         dataset = getattr(loader, "dataset", None)
         if (inner.kind == "torch Dataset" and
                 not isinstance(dataset, torch.utils.data.IterableDataset)):
             shuffle = isinstance(loader.sampler, torch.utils.data.RandomSampler)
             self._sampler = GlobalBatchShares(len(dataset), loader.batch_size, shuffle, seed,
-                                              rank, world, training)
+                                              rank, world)
             inner.loader = torch.utils.data.DataLoader(dataset, batch_sampler=self._sampler)
             inner.cut = self._cut_indexed
-            self.num_batches = inner.num_batches = len(self._sampler)
         elif loader is not None and _distributed_sampler(loader) is not None:
             self._sampler = _distributed_sampler(loader)  # the user's split, as it is
             self._epoch0 = self._sampler.epoch
@@ -234,16 +260,6 @@ class ShardedSource(da.Batches):
                 self._generator.manual_seed(seed)
             if isinstance(inner, da.PyDatasetBatches) and inner.shuffle:  # its batch order
                 inner.rng = random.Random(seed)
-            if training and self.num_batches:
-                self.num_batches -= self._short_last_batch(loader)
-
-    def _short_last_batch(self, loader):
-        """1 when the loader's last batch is known to have fewer rows than ranks."""
-        dataset = getattr(loader, "dataset", None)
-        size = getattr(loader, "batch_size", None)
-        if size is None or getattr(loader, "drop_last", True) or not hasattr(dataset, "__len__"):
-            return 0
-        return int(0 < len(dataset) % size < self.world)
 
     def on_epoch_begin(self):
         self.inner.on_epoch_begin()
@@ -257,23 +273,19 @@ class ShardedSource(da.Batches):
                     None)
         if rows is None:
             return x, y, sw
-        if self.training and rows < self.world:
-            if not self._warned:
-                self._warned = True
-                _warn_skipped(rows, self.world, self.rank)
-            return None
         lo, hi = share(0, rows, self.rank, self.world)
+        if self._skip(rows, lo, hi):
+            return None
         self._weight = (hi - lo) / rows
         return _slice(x, lo, hi), _slice(y, lo, hi), _slice(sw, lo, hi)
 
     def _cut_indexed(self, x, y, sw):
-        """A batch of this rank's indices (`GlobalBatchShares`): emptied when the rank's
-        share is empty (evaluation), weighted by its share of the global batch."""
+        """A batch of this rank's indices (`GlobalBatchShares`), None when skipped."""
         mine, rows = self._sampler.rows(self._index)
         self._index += 1
+        if self._skip(rows, 0, mine):
+            return None
         self._weight = mine / rows
-        if mine == 0:
-            return _slice(x, 0, 0), _slice(y, 0, 0), _slice(sw, 0, 0)
         return x, y, sw
 
     def _pass(self):
@@ -285,15 +297,13 @@ class ShardedSource(da.Batches):
             self._random_sampler.generator = self._generator
         try:
             for batch in self.inner._pass():
-                if batch is None:  # a global batch with fewer rows than ranks (training)
-                    continue
-                if self.training:
-                    _STEP["weight"] = self._weight
-                yield batch
+                if batch is not None and self.training:
+                    _set_weight(self, self._weight)
+                yield batch  # None: a skipped global batch (still a step)
         finally:
             if self._random_sampler is not None:
                 self._random_sampler.generator = None
-            _STEP["weight"] = None
+            _release(self)
 
 
 def shard(batches, rank, world, seed=None):
