@@ -12,10 +12,16 @@ up to the single-process mean exactly (for the mean reductions, Keras' default).
 A global batch with fewer rows than ranks leaves some ranks without a row:
 
 - in training it is skipped on every rank (a warning on rank 0 says so): a rank cannot take
-  part in DDP's gradient all-reduce without a loss to differentiate. Data of `n` rows trains on
-  every row when `n % batch_size` is 0 or at least the number of ranks.
-- in evaluation the ranks without rows evaluate an empty batch, which adds nothing to the
-  metrics: every row counts once after the metric states are summed.
+  part in DDP's gradient all-reduce without a loss to differentiate, and an empty batch has
+  none (Keras' loss of no rows is an empty tensor). Data of `n` rows trains on every row when
+  `n % batch_size` is 0 or at least the number of ranks.
+- in evaluation a rank skips its empty share: every row still counts once after the metric
+  states are summed. If an epoch's batches are all smaller than the number of ranks, some rank
+  would evaluate nothing and never reach that sum: every rank raises a `ValueError` instead
+  (every rank sees the same global batches, so none is left waiting).
+
+A skipped batch still counts as a step (`steps_per_epoch`, `steps`, `validation_steps`), on
+every rank alike, so the ranks stay on the same global batches.
 
 Per source:
 
