@@ -27,6 +27,7 @@ class Batches:
             raise ValueError(f"`{steps_name}` must be a positive integer or None. "
                              f"Received: {steps_name}={steps!r}")
         self.steps = steps
+        self.steps_name = steps_name  # "steps_per_epoch": training data
         self.exhausted = False
         self._current = None
         self._seen = 0

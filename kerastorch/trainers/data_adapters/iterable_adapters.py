@@ -23,6 +23,10 @@ class SourceBatches(Batches):
     """Common part: standardize, check and move each batch (`kind` names the source)."""
 
     kind = "data source"
+    # Set by `kerastorch.distribute`: `cut(x, y, sample_weight)` returns this process' rows
+    # of a batch, before it moves to the device, or None to skip the batch (`_standardize`
+    # then returns None).
+    cut = None
 
     def __init__(self, device, steps=None, class_weight=None, steps_name="steps_per_epoch"):
         super().__init__(steps, steps_name)
@@ -42,6 +46,11 @@ class SourceBatches(Batches):
                              f" (arrays or tensors, or dicts/lists of them). Received: "
                              f"{describe(batch)}.")
         x, y, sw = (tuple(batch) + (None, None))[:3]
+        if self.cut is not None:
+            parts = self.cut(x, y, sw)
+            if parts is None:
+                return None
+            x, y, sw = parts
         x = batch_to_device(x, self.device, "x", where)
         y = batch_to_device(y, self.device, "y", where)
         sw = batch_to_device(sw, self.device, "sample_weight", where)
@@ -104,6 +113,7 @@ class PyDatasetBatches(SourceBatches):
         if dataset.use_multiprocessing and self.workers > 0:
             self.workers = max(self.workers, 2)
         self.max_queue_size = max(1, dataset.max_queue_size or 1)
+        self.rng = random  # what shuffles the batch order (`kerastorch.distribute` seeds one)
 
     def on_epoch_begin(self):
         self.dataset.on_epoch_begin()
@@ -116,7 +126,7 @@ class PyDatasetBatches(SourceBatches):
             return itertools.count()
         indices = list(range(self.num_batches))
         if self.shuffle:
-            random.shuffle(indices)
+            self.rng.shuffle(indices)
         return indices
 
     def _pass(self):
