@@ -122,8 +122,7 @@ class DataChecks:
 
     def predict_on_batch(self, x):
         """Outputs for one batch, as numpy arrays."""
-        from kerastorch.trainers.trainer import _concat_to_numpy
         dev = self._to_device()
         self.eval()
         with torch.inference_mode():
-            return _concat_to_numpy([self.predict_step(da.to_device(x, dev, "x"))])
+            return da.concat_to_numpy([self.predict_step(da.to_device(x, dev, "x"))])

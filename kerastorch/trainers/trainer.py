@@ -8,7 +8,6 @@ batches in `data_adapters`; device placement, the first-batch check and `*_on_ba
 `data_checks`.
 """
 
-import warnings
 
 import torch
 
@@ -432,7 +431,7 @@ class Trainer(DataChecks):
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("`predict` received no data.")
-        return _concat_to_numpy(outputs)
+        return da.concat_to_numpy(outputs)
 
     # ------------------------------------------------------------------ *_on_batch
     def _batch_result(self, logs, return_dict):
@@ -479,30 +478,3 @@ def view(layer, attr, assign=None):
         new = spec.from_keras(new)
     tensor.copy_(new)
     return tensor
-
-
-def _concat_to_numpy(outputs):
-    first = outputs[0]
-    if isinstance(first, torch.Tensor):
-        if first.dtype in (torch.float16, torch.bfloat16):  # mixed policies, as Keras
-            return _half_to_numpy(torch.cat(outputs).cpu())
-        return torch.cat(outputs).float().cpu().numpy() if first.is_floating_point() else \
-            torch.cat(outputs).cpu().numpy()
-    if isinstance(first, (list, tuple)):
-        return [_concat_to_numpy([o[i] for o in outputs]) for i in range(len(first))]
-    if isinstance(first, dict):
-        return {k: _concat_to_numpy([o[k] for o in outputs]) for k in first}
-    warnings.warn("predict: outputs are not tensors; returning them as a list.", stacklevel=3)
-    return outputs
-
-
-def _half_to_numpy(t):
-    """float16 -> numpy float16; bfloat16 -> ml_dtypes' bfloat16 (what Keras returns) when it
-    is installed, else float32."""
-    if t.dtype == torch.float16:
-        return t.numpy()
-    try:
-        import ml_dtypes
-    except ImportError:
-        return t.float().numpy()
-    return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)

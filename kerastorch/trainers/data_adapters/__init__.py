@@ -12,7 +12,8 @@ from kerastorch.trainers.data_adapters.iterable_adapters import (
     GeneratorBatches as GeneratorBatches, LoaderBatches as LoaderBatches,
     PyDatasetBatches as PyDatasetBatches)
 from kerastorch.trainers.data_adapters.utils import (
-    ClassWeights as ClassWeights, batch_to_device as batch_to_device, describe as describe,
+    ClassWeights as ClassWeights, batch_to_device as batch_to_device,
+    concat_to_numpy as concat_to_numpy, describe as describe,
     is_array_like as is_array_like, num_samples as num_samples,
     pack_x_y_sample_weight as pack_x_y_sample_weight, split_validation as split_validation,
     to_device as to_device, tree_leaves as tree_leaves, tree_map as tree_map,
@@ -20,7 +21,8 @@ from kerastorch.trainers.data_adapters.utils import (
 from kerastorch.utils.py_dataset import PyDataset
 
 __all__ = ["ArrayBatches", "Batches", "ClassWeights", "GeneratorBatches", "LoaderBatches",
-           "PyDatasetBatches", "batch_to_device", "describe", "get_data_adapter",
+           "PyDatasetBatches", "batch_to_device", "concat_to_numpy", "describe",
+           "get_data_adapter",
            "is_array_like", "num_samples", "pack_x_y_sample_weight", "split_validation",
            "to_device", "tree_leaves", "tree_map", "unpack_x_y_sample_weight"]
 

@@ -1,7 +1,9 @@
 """Batch structure helpers shared by the data adapters: nested structures, `(x, y,
-sample_weight)` packing, moving data to the device, cardinality checks, class weights."""
+sample_weight)` packing, moving data to the device, cardinality checks, class weights, and
+`predict`'s outputs back to numpy."""
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -188,3 +190,32 @@ class ClassWeights:
         unknown = self._table.shape[0] - 1
         labels = torch.where((labels >= 0) & (labels < unknown), labels, unknown)
         return self._table[labels].to(config.float_dtype())
+
+
+def concat_to_numpy(outputs):
+    """`predict`'s per-batch outputs (tensors, or lists/dicts of them) as numpy arrays:
+    float32, or float16/bfloat16 under a mixed policy (as Keras)."""
+    first = outputs[0]
+    if isinstance(first, torch.Tensor):
+        if first.dtype in (torch.float16, torch.bfloat16):  # mixed policies, as Keras
+            return _half_to_numpy(torch.cat(outputs).cpu())
+        return torch.cat(outputs).float().cpu().numpy() if first.is_floating_point() else \
+            torch.cat(outputs).cpu().numpy()
+    if isinstance(first, (list, tuple)):
+        return [concat_to_numpy([o[i] for o in outputs]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: concat_to_numpy([o[k] for o in outputs]) for k in first}
+    warnings.warn("predict: outputs are not tensors; returning them as a list.", stacklevel=3)
+    return outputs
+
+
+def _half_to_numpy(t):
+    """float16 -> numpy float16; bfloat16 -> ml_dtypes' bfloat16 (what Keras returns) when it
+    is installed, else float32."""
+    if t.dtype == torch.float16:
+        return t.numpy()
+    try:
+        import ml_dtypes
+    except ImportError:
+        return t.float().numpy()
+    return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
