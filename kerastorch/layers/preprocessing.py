@@ -1,5 +1,5 @@
 """Preprocessing layers for numbers and categories: `Rescaling`, `Normalization`,
-`CategoryEncoding`, `Discretization`. Image layers live in `preprocessing_image.py`.
+`CategoryEncoding`, `Discretization`. Image layers live in `preprocessing_image/`.
 
 Keras runs these on its backend (or inside `tf.data`); here they are plain torch ops on the
 input's device. `adapt()` statistics are computed exactly as Keras computes them (numpy input ->

@@ -23,9 +23,14 @@ def _classes_to_dim1(x, axis):
     return x if x.ndim < 2 or axis % x.ndim == 1 else x.movedim(axis, 1)
 
 
-def _clipped_log_probs(y_pred, axis):
+def _clipped_probs(y_pred, axis):
+    """Keras' categorical probabilities: renormalised over `axis`, clipped to `[eps, 1 - eps]`."""
     eps = config.epsilon()
-    return (y_pred / y_pred.sum(axis, keepdim=True)).clamp(eps, 1.0 - eps).log()
+    return (y_pred / y_pred.sum(axis, keepdim=True)).clamp(eps, 1.0 - eps)
+
+
+def _clipped_log_probs(y_pred, axis):
+    return _clipped_probs(y_pred, axis).log()
 
 
 def _warn_one_class(name, y_pred):
@@ -33,7 +38,7 @@ def _warn_one_class(name, y_pred):
         warnings.warn(f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) "
                       f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
                       "Consider using 'binary_crossentropy' if you only have 2 classes.",
-                      SyntaxWarning, stacklevel=4)
+                      SyntaxWarning, stacklevel=5)
 
 
 def _check_same_shape(y_true, y_pred):
@@ -42,13 +47,28 @@ def _check_same_shape(y_true, y_pred):
                          f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}")
 
 
-def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axis=-1):
+def _categorical_targets(name, y_true, y_pred, label_smoothing, axis):
+    """The categorical losses' checks, and `y_true` smoothed towards `1 / num_classes`."""
     check_int_axis(axis)
     y_true, y_pred = pred_and_true(y_true, y_pred)
-    _warn_one_class("categorical_crossentropy", y_pred)
+    _warn_one_class(name, y_pred)
     _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    return y_true, y_pred
+
+
+def _binary_targets(y_true, y_pred, label_smoothing):
+    """Tensors of `y_pred`'s dtype, and `y_true` smoothed towards 0.5."""
+    y_true, y_pred = pred_and_true(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return y_true, y_pred
+
+
+def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = _categorical_targets("categorical_crossentropy", y_true, y_pred,
+                                          label_smoothing, axis)
     if from_logits:  # one op: -sum(target * log_softmax(logits)) over the class dim
         return F.cross_entropy(_classes_to_dim1(y_pred, axis), _classes_to_dim1(y_true, axis),
                                reduction="mean" if batch_mean else "none")
@@ -125,9 +145,7 @@ def _check_sparse_shapes(labels, y_pred, axis):
 
 
 def _bce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axis=-1):
-    y_true, y_pred = pred_and_true(y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    y_true, y_pred = _binary_targets(y_true, y_pred, label_smoothing)
     reduction = "mean" if batch_mean else "none"
     if from_logits:
         bce = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
@@ -186,9 +204,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
         gamma: The focusing parameter; 0 gives plain binary crossentropy.
         from_logits, label_smoothing, axis: As in `binary_crossentropy`.
     """
-    y_true, y_pred = pred_and_true(y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    y_true, y_pred = _binary_targets(y_true, y_pred, label_smoothing)
     if from_logits:
         y_pred = torch.sigmoid(y_pred)
     eps = config.epsilon()
@@ -212,16 +228,11 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
         gamma: The focusing parameter; 0 gives `alpha` times categorical crossentropy.
         from_logits, label_smoothing, axis: As in `categorical_crossentropy`.
     """
-    check_int_axis(axis)
-    y_true, y_pred = pred_and_true(y_true, y_pred)
-    _warn_one_class("categorical_focal_crossentropy", y_pred)
-    _check_same_shape(y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    y_true, y_pred = _categorical_targets("categorical_focal_crossentropy", y_true, y_pred,
+                                          label_smoothing, axis)
     if from_logits:
         y_pred = torch.softmax(y_pred, axis)
-    eps = config.epsilon()
-    output = (y_pred / y_pred.sum(axis, keepdim=True)).clamp(eps, 1.0 - eps)
+    output = _clipped_probs(y_pred, axis)
     if isinstance(alpha, (list, tuple)):
         alpha = torch.tensor(alpha, dtype=output.dtype, device=output.device)
     focal = (1.0 - output).pow(gamma) * alpha * (-y_true * output.log())

@@ -33,6 +33,8 @@ class Adadelta(Optimizer):
     ```
     """
 
+    _config_keys = ("rho", "epsilon")
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho
@@ -56,6 +58,3 @@ class Adadelta(Optimizer):
         torch._foreach_mul_(acc_delta, rho)
         torch._foreach_addcmul_(acc_delta, delta, delta, value=1 - rho)
         torch._foreach_add_(params, delta, alpha=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -30,6 +30,8 @@ class Adagrad(Optimizer):
     ```
     """
 
+    _config_keys = ("initial_accumulator_value", "epsilon")
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -48,8 +50,3 @@ class Adagrad(Optimizer):
         denom = torch._foreach_add(acc, self.epsilon)
         torch._foreach_sqrt_(denom)
         torch._foreach_addcdiv_(params, grads, denom, value=-lr)
-
-    def get_config(self):
-        return {**super().get_config(),
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}

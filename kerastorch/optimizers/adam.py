@@ -16,8 +16,21 @@ def f32(x: float) -> float:
     return struct.unpack("f", struct.pack("f", x))[0]
 
 
+class _AdamFamily(Optimizer):
+    """Adam, Adamax, Nadam and Lamb: Keras' `beta_1`, `beta_2` and `epsilon` arguments, with the
+    same defaults in all four."""
+
+    _config_keys = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+
 @OPTIMIZERS.register("adam", "Adam")
-class Adam(Optimizer):
+class Adam(_AdamFamily):
     """Adam as Keras computes it.
 
     ```
@@ -46,12 +59,11 @@ class Adam(Optimizer):
     ```
     """
 
+    _config_keys = _AdamFamily._config_keys + ("amsgrad",)
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = amsgrad
 
     def _slot_groups(self):
@@ -71,7 +83,3 @@ class Adam(Optimizer):
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(params, m, denom, value=-alpha)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}

@@ -4,12 +4,12 @@ import math
 
 import torch
 
-from kerastorch.optimizers.adam import f32
-from kerastorch.optimizers.base import OPTIMIZERS, Optimizer
+from kerastorch.optimizers.adam import _AdamFamily, f32
+from kerastorch.optimizers.base import OPTIMIZERS
 
 
 @OPTIMIZERS.register("adamax", "Adamax")
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     """Adamax as Keras computes it.
 
     ```
@@ -35,12 +35,6 @@ class Adamax(Optimizer):
     ```
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-
     def _slot_groups(self):
         return [("momentum", "norm")]
 
@@ -52,7 +46,3 @@ class Adamax(Optimizer):
         denom = torch._foreach_add(u, self.epsilon)
         scale = lr / (1 - math.pow(f32(self.beta_1), t))
         torch._foreach_addcdiv_(params, m, denom, value=-scale)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}

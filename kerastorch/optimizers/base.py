@@ -84,6 +84,10 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
     ```
     """
 
+    # A subclass's hyperparameters: attributes of these names, added to `get_config()` after
+    # the common keys, in Keras' order.
+    _config_keys: tuple = ()
+
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -451,7 +455,7 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
-        """Keras' keys; subclasses add their hyperparameters."""
+        """Keras' keys: the common ones, then the subclass's `_config_keys`."""
         schedule = self._schedule
         if schedule is None:
             lr = self._hyper["lr"]
@@ -462,7 +466,8 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         keys = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
                 "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                 "gradient_accumulation_steps")
-        return {"name": self.name, "learning_rate": lr, **{k: getattr(self, k) for k in keys}}
+        return {"name": self.name, "learning_rate": lr, **{k: getattr(self, k) for k in keys},
+                **{k: getattr(self, k) for k in self._config_keys}}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):

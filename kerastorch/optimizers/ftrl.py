@@ -38,6 +38,10 @@ class Ftrl(Optimizer):
     ```
     """
 
+    _config_keys = ("learning_rate_power", "initial_accumulator_value",
+                    "l1_regularization_strength", "l2_regularization_strength",
+                    "l2_shrinkage_regularization_strength", "beta")
+
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
                  initial_accumulator_value=0.1, l1_regularization_strength=0.0,
                  l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
@@ -96,13 +100,3 @@ class Ftrl(Optimizer):
         torch._foreach_div_(new_w, quadratic)
         torch._foreach_copy_(params, new_w)
         torch._foreach_copy_(accum, new_accum)
-
-    def get_config(self):
-        return {**super().get_config(),
-                "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength":
-                    self.l2_shrinkage_regularization_strength,
-                "beta": self.beta}

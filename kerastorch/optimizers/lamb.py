@@ -2,12 +2,12 @@
 
 import torch
 
-from kerastorch.optimizers.adam import f32
-from kerastorch.optimizers.base import OPTIMIZERS, Optimizer
+from kerastorch.optimizers.adam import _AdamFamily, f32
+from kerastorch.optimizers.base import OPTIMIZERS
 
 
 @OPTIMIZERS.register("lamb", "Lamb")
-class Lamb(Optimizer):
+class Lamb(_AdamFamily):
     """Lamb as Keras computes it.
 
     ```
@@ -34,12 +34,6 @@ class Lamb(Optimizer):
     ```
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-
     def _slot_groups(self):
         return [("momentum", "velocity")]
 
@@ -58,7 +52,3 @@ class Lamb(Optimizer):
         ratio = torch.where((w_norm > 0) & (g_norm > 0), w_norm / g_norm, 1.0)
         torch._foreach_mul_(update, list(ratio.unbind(0)))
         torch._foreach_add_(params, update, alpha=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}

@@ -31,6 +31,8 @@ class Lion(Optimizer):
     ```
     """
 
+    _config_keys = ("beta_1", "beta_2")
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
@@ -50,6 +52,3 @@ class Lion(Optimizer):
         torch._foreach_add_(params, update, alpha=-lr)
         torch._foreach_mul_(m, self.beta_2)
         torch._foreach_add_(m, grads, alpha=1.0 - self.beta_2)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

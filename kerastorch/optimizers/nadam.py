@@ -2,12 +2,12 @@
 
 import torch
 
-from kerastorch.optimizers.adam import f32
-from kerastorch.optimizers.base import OPTIMIZERS, Optimizer
+from kerastorch.optimizers.adam import _AdamFamily, f32
+from kerastorch.optimizers.base import OPTIMIZERS
 
 
 @OPTIMIZERS.register("nadam", "Nadam")
-class Nadam(Optimizer):
+class Nadam(_AdamFamily):
     """Nadam as Keras computes it (Dozat's momentum schedule).
 
     ```
@@ -40,10 +40,7 @@ class Nadam(Optimizer):
     _scalar_state = ("_u_product",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self._u_product = 1.0
 
     def _slot_groups(self):
@@ -66,7 +63,3 @@ class Nadam(Optimizer):
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(params, m_hat, denom, value=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}

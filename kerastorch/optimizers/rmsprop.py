@@ -36,6 +36,8 @@ class RMSprop(Optimizer):
     ```
     """
 
+    _config_keys = ("rho", "momentum", "epsilon", "centered")
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -73,7 +75,3 @@ class RMSprop(Optimizer):
             torch._foreach_sub_(params, momentums)
         else:
             torch._foreach_addcdiv_(params, grads, denom, value=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered}

@@ -94,8 +94,38 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
+def _check_steps(value, arg="decay_steps"):
+    if value <= 0:
+        raise ValueError(f"Argument `{arg}` must be > 0. Received: {arg}={value}")
+
+
+class _KerasSchedule(LearningRateSchedule):
+    """Keras' built-in schedules: the config is the attributes named in `_CONFIG`, in Keras'
+    key order (a leading underscore is dropped from the key: `_t_mul` -> `t_mul`)."""
+
+    _CONFIG = ()
+
+    def get_config(self) -> dict:
+        return {attr.lstrip("_"): getattr(self, attr) for attr in self._CONFIG}
+
+
+class _StepDecay(_KerasSchedule):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, different curves."""
+
+    _CONFIG = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        super().__init__()
+        _check_steps(decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+
 @SCHEDULES.register("ExponentialDecay")
-class ExponentialDecay(LearningRateSchedule):
+class ExponentialDecay(_StepDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     With `staircase=True`, `step / decay_steps` is floored, so the rate drops in discrete steps.
@@ -118,15 +148,7 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        super().__init__()
-        if decay_steps <= 0:
-            raise ValueError(f"Argument `decay_steps` must be > 0. Received: "
-                             f"decay_steps={decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
         # Keras computes this in float32 tensors; in float64 Python floats it agrees to ~1e-7
@@ -136,18 +158,9 @@ class ExponentialDecay(LearningRateSchedule):
             p = torch.floor(p) if isinstance(p, torch.Tensor) else math.floor(p)
         return self.initial_learning_rate * self.decay_rate**p
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
-
 
 @SCHEDULES.register("PiecewiseConstantDecay")
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_KerasSchedule):
     """`values[i]` on the `i`-th interval of `boundaries`, right ends included.
 
     `values[0]` while `step <= boundaries[0]`, `values[1]` while
@@ -165,6 +178,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     schedule = PiecewiseConstantDecay([100000, 110000], [1.0, 0.5, 0.1])
     ```
     """
+
+    _CONFIG = ("boundaries", "values", "name")
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         super().__init__()
@@ -184,12 +199,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             return torch.as_tensor(self.values, device=step.device)[index]
         return self.values[bisect.bisect_left(self.boundaries, step)]
 
-    def get_config(self) -> dict:
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
-
 
 @SCHEDULES.register("PolynomialDecay")
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_KerasSchedule):
     """Polynomial decay from `initial_learning_rate` to `end_learning_rate` over `decay_steps`.
 
     ```
@@ -216,18 +228,19 @@ class PolynomialDecay(LearningRateSchedule):
     ```
     """
 
+    _CONFIG = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle",
+               "name")
+
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
         super().__init__()
+        _check_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.end_learning_rate = end_learning_rate
         self.power = power
         self.cycle = cycle
         self.name = name
-        if self.decay_steps <= 0:
-            raise ValueError("Argument `decay_steps` must be > 0. "
-                             f"Received: decay_steps={self.decay_steps}")
 
     def __call__(self, step):
         ops, step = _ops(step)
@@ -241,19 +254,9 @@ class PolynomialDecay(LearningRateSchedule):
         delta = self.initial_learning_rate - self.end_learning_rate
         return delta * (1 - p) ** self.power + self.end_learning_rate
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
-
 
 @SCHEDULES.register("InverseTimeDecay")
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
     With `staircase=True`, `step / decay_steps` is floored.
@@ -274,15 +277,7 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        if self.decay_steps <= 0:
-            raise ValueError("Argument `decay_steps` must be > 0. "
-                             f"Received: decay_steps={self.decay_steps}")
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
         ops, step = _ops(step)
@@ -291,18 +286,9 @@ class InverseTimeDecay(LearningRateSchedule):
             p = ops.floor(p)
         return self.initial_learning_rate / (1 + self.decay_rate * p)
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
-
 
 @SCHEDULES.register("CosineDecay")
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_KerasSchedule):
     """Cosine decay (SGDR without restarts), with an optional linear warmup first.
 
     Without `warmup_target`: `step = min(step, decay_steps)` and
@@ -327,18 +313,19 @@ class CosineDecay(LearningRateSchedule):
     ```
     """
 
+    _CONFIG = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target",
+               "warmup_steps")
+
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
         super().__init__()
+        _check_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.alpha = alpha
         self.name = name
         self.warmup_steps = warmup_steps
         self.warmup_target = warmup_target
-        if self.decay_steps <= 0:
-            raise ValueError("Argument `decay_steps` must be > 0. "
-                             f"Received: decay_steps={self.decay_steps}")
 
     def _decay(self, ops, step, decay_from):
         cosine = 0.5 * (1.0 + ops.cos(math.pi * (step / self.decay_steps)))
@@ -361,19 +348,9 @@ class CosineDecay(LearningRateSchedule):
         return torch.where(step < warmup_steps, warm,
                            self._decay(ops, step - warmup_steps, target))
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
-
 
 @SCHEDULES.register("CosineDecayRestarts")
-class CosineDecayRestarts(LearningRateSchedule):
+class CosineDecayRestarts(_KerasSchedule):
     """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2016).
 
     The first period lasts `first_decay_steps`; each next one is `t_mul` times longer and
@@ -397,18 +374,18 @@ class CosineDecayRestarts(LearningRateSchedule):
     ```
     """
 
+    _CONFIG = ("initial_learning_rate", "first_decay_steps", "_t_mul", "_m_mul", "alpha", "name")
+
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
                  alpha=0.0, name="SGDRDecay"):
         super().__init__()
+        _check_steps(first_decay_steps, "first_decay_steps")
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
         self._t_mul = t_mul
         self._m_mul = m_mul
         self.alpha = alpha
         self.name = name
-        if self.first_decay_steps <= 0:
-            raise ValueError("Argument `first_decay_steps` must be > 0. "
-                             f"Received: first_decay_steps={self.first_decay_steps}")
 
     def __call__(self, step):
         ops, step = _ops(step)
@@ -427,16 +404,6 @@ class CosineDecayRestarts(LearningRateSchedule):
             fraction = (fraction - sum_r) / t_mul**i_restart
         cosine = 0.5 * self._m_mul**i_restart * (1.0 + ops.cos(math.pi * fraction))
         return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "first_decay_steps": self.first_decay_steps,
-            "t_mul": self._t_mul,
-            "m_mul": self._m_mul,
-            "alpha": self.alpha,
-            "name": self.name,
-        }
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:

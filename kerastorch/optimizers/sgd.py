@@ -34,6 +34,8 @@ class SGD(Optimizer):
     ```
     """
 
+    _config_keys = ("momentum", "nesterov")
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         # Keras insists on a float; an int such as 0 is accepted here.
@@ -59,6 +61,3 @@ class SGD(Optimizer):
             torch._foreach_add_(params, grads, alpha=-lr)
         else:
             torch._foreach_add_(params, velocities)
-
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,4 +1,4 @@
-"""Attention layers: `MultiHeadAttention`, `Attention` (Luong), `AdditiveAttention` (Bahdanau).
+"""`MultiHeadAttention` (Vaswani et al., 2017).
 
 `MultiHeadAttention` stores its projections as `nn.MultiheadAttention` does when the dimensions
 allow it (`in_proj_weight (3E, E)`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`), so its
@@ -15,115 +15,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerastorch import config, constraints, initializers, regularizers
-from kerastorch.layers.layer import InputShapeError, Layer, WeightView
+from kerastorch.layers.attention.attention_utils import (
+    _additive, _AttentionOutput, _bias_view, _clone_initializer, _keras_mask, _kernel_view,
+    _Packed, _SeededDropout, causal_mask, compute_attention_mask)
+from kerastorch.layers.layer import InputShapeError, Layer
 
 
-def _keras_mask(x):
-    return x.__dict__.get("_keras_mask") if isinstance(x, torch.Tensor) else None
-
-
-def _additive(mask, dtype, value):
-    """Bool mask (True = attend) -> float mask added to the logits."""
-    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill_(~mask, value)
-
-
-class _SeededDropout:
-    """Dropout on attention weights; with a `seed`, masks come from a seeded generator."""
-
-    def _drop(self, x, rate, training):
-        if not training or rate == 0:
-            return x
-        if self.seed is None:
-            return F.dropout(x, rate, True)
-        gen = self.__dict__.get("_generator")
-        if gen is None or gen.device != x.device:
-            gen = torch.Generator(device=x.device).manual_seed(self.seed)
-            self.__dict__["_generator"] = gen
-        keep = torch.rand(x.shape, device=x.device, generator=gen) >= rate
-        return x * keep.to(x.dtype) / (1.0 - rate)
-
-
-def _kernel_view(name, tensor, in_dim, heads, head_dim):
-    """Keras' `(in_dim, heads, head_dim)` kernel over a torch `(heads * head_dim, in_dim)` one."""
-    return WeightView(name, tensor, lambda t: t.T.reshape(in_dim, heads, head_dim),
-                      lambda a: a.reshape(in_dim, heads * head_dim).T)
-
-
-def _bias_view(name, tensor, heads, head_dim):
-    return WeightView(name, tensor, lambda t: t.reshape(heads, head_dim),
-                      lambda a: a.reshape(heads * head_dim))
-
-
-class _Packed:
-    """A regularizer or constraint of Keras' per-projection kernels applied to a packed torch
-    tensor (`in_proj_weight (3E, E)`, `in_proj_bias`): split it into Keras' views, apply, and
-    (constraints) pack the results again. `views`: `(rows, to_keras, from_keras)` per part."""
-
-    def __init__(self, fn, views, is_constraint):
-        self.fn, self.views, self.is_constraint = fn, views, is_constraint
-
-    def __call__(self, packed):
-        parts, start = [], 0
-        for rows, to_keras, _ in self.views:
-            parts.append(to_keras(packed[start:start + rows]))
-            start += rows
-        if not self.is_constraint:
-            return sum(self.fn(p) for p in parts)
-        return torch.cat([back(self.fn(p)) for p, (_, _, back) in zip(parts, self.views)])
-
-
-def _clone_initializer(init, input_axes=None, output_axes=None):
-    """A fresh copy, as Keras gives each projection; VarianceScaling fans over Keras' EinsumDense
-    input/output axes."""
-    if not isinstance(init, initializers.Initializer):
-        return init
-    cfg = init.get_config()
-    if isinstance(init, initializers.VarianceScaling) and input_axes is not None and (
-            cfg.get("input_axes") is None or cfg.get("output_axes") is None):
-        cfg = {**cfg, "input_axes": input_axes, "output_axes": output_axes}
-    return type(init).from_config(cfg)
-
-
-class _AttentionOutput(Layer):
-    """MultiHeadAttention's output projection (Keras' `attention_output` EinsumDense; torch's
-    `out_proj` Linear): `weight (prod(output_shape), heads * value_dim)`, `bias`."""
-
-    def __init__(self, heads, head_dim, output_shape, use_bias, kernel_initializer,
-                 bias_initializer, kernel_regularizer, bias_regularizer, kernel_constraint,
-                 bias_constraint, **kwargs):
-        super().__init__(**kwargs)
-        self.heads, self.head_dim, self.out_shape = heads, head_dim, tuple(output_shape)
-        self.use_bias = use_bias
-        units = math.prod(self.out_shape)
-        kernel_shape = (heads, head_dim, *self.out_shape)
-        self.weight = nn.Parameter(kernel_initializer(kernel_shape)
-                                   .reshape(heads * head_dim, units).T.contiguous())
-        if use_bias:
-            self.bias = nn.Parameter(bias_initializer(self.out_shape).reshape(units))
-        else:
-            self.register_parameter("bias", None)
-        for reg, attr in ((kernel_regularizer, "weight"), (bias_regularizer, "bias")):
-            if reg is not None and getattr(self, attr) is not None:
-                self._weight_regularizers().append((reg, attr))
-        for con, attr in ((kernel_constraint, "weight"), (bias_constraint, "bias")):
-            if con is not None and getattr(self, attr) is not None:
-                self._weight_constraints().append((con, attr))
-        self.built = True
-
-    def call(self, inputs):
-        return F.linear(inputs, self.weight, self.bias)
-
-    def keras_weight_views(self):
-        h, d, out = self.heads, self.head_dim, self.out_shape
-        views = [WeightView("kernel", self.weight, lambda t: t.T.reshape(h, d, *out),
-                            lambda a: a.reshape(h * d, -1).T)]
-        if self.use_bias:
-            views.append(WeightView("bias", self.bias, lambda t: t.reshape(out),
-                                    lambda a: a.reshape(-1)))
-        return views
-
-
-# ------------------------------------------------------------------------- MultiHeadAttention
 class MultiHeadAttention(_SeededDropout, Layer):
     """Multi-head attention (Vaswani et al., 2017) with Keras' arguments and weights.
 
@@ -461,9 +358,9 @@ class MultiHeadAttention(_SeededDropout, Layer):
         causal_only = (use_causal_mask and query_mask is None and value_mask is None
                        and key_mask is None and attention_mask is None
                        and self._sliding_window is None)
-        mask = None if causal_only else self._attention_mask(
-            query, q_mid, k_mid, query_mask, value_mask, key_mask, attention_mask,
-            use_causal_mask)
+        mask = None if causal_only else compute_attention_mask(
+            self.name, query, q_mid, k_mid, query_mask, value_mask, key_mask, attention_mask,
+            use_causal_mask, self._sliding_window)
         rate = self._dropout if self.resolve_training(training) else 0.0
         scores = None
         if return_attention_scores or (rate and self.seed is not None):
@@ -472,7 +369,7 @@ class MultiHeadAttention(_SeededDropout, Layer):
                                  "attention is enabled. Please disable flash attention to access"
                                  " attention scores.")
             if causal_only:
-                mask = self._causal(q_mid, k_mid, query.device)
+                mask = causal_mask(self.name, q_mid, k_mid, query.device)
             # Keras' einsum path: scaled query, masked logits (-1e9), softmax in float32, masked
             # weights zeroed (a fully masked row attends to nothing).
             logits = torch.matmul(q * self._inverse_sqrt_key_dim, k.transpose(-1, -2))
@@ -553,49 +450,6 @@ class MultiHeadAttention(_SeededDropout, Layer):
                 f"except the last one, must be equal. Received: value.shape="
                 f"{tuple(value.shape)}, key.shape={tuple(key.shape)}")
 
-    def _causal(self, q_mid, k_mid, device):
-        if len(q_mid) != 1:
-            raise NotImplementedError(f"Layer '{self.name}' (MultiHeadAttention): causal and "
-                                      "sliding-window masks need inputs of rank 3.")
-        return torch.ones(q_mid[0], k_mid[0], dtype=torch.bool, device=device).tril()
-
-    def _attention_mask(self, query, q_mid, k_mid, query_mask, value_mask, key_mask,
-                        attention_mask, use_causal_mask):
-        """Keras' `_compute_attention_mask`, as a bool `(B or 1, heads or 1, T, S)` tensor."""
-        batch, t_len, s_len = query.shape[0], math.prod(q_mid), math.prod(k_mid)
-        device = query.device
-        mask = None
-
-        def both(a, b):
-            return b if a is None else a & b
-
-        if query_mask is not None:
-            mask = torch.as_tensor(query_mask, device=device).bool() \
-                .reshape(batch, t_len).unsqueeze(-1)  # (B, T, 1)
-        for m in (value_mask, key_mask):
-            if m is not None:
-                m = torch.as_tensor(m, device=device).bool().reshape(batch, s_len)
-                mask = both(mask, m.unsqueeze(-2))  # (B, 1, S)
-        if use_causal_mask:
-            mask = both(mask, self._causal(q_mid, k_mid, device))
-        if self._sliding_window is not None:
-            if len(q_mid) != 1:
-                self._causal(q_mid, k_mid, device)  # raises
-            rows = torch.arange(t_len, device=device).unsqueeze(-1)
-            cols = torch.arange(s_len, device=device)
-            mask = both(mask, (rows - cols).abs() < self._sliding_window)
-        if attention_mask is not None:
-            am = torch.as_tensor(attention_mask, device=device)
-            am = am if am.dtype == torch.bool else am != 0
-            if len(q_mid) > 1:  # (B, *T dims, *S dims) -> (B, T, S)
-                am = am.reshape(*am.shape[:am.dim() - len(q_mid) - len(k_mid)], t_len, s_len)
-            mask = am if mask is None else am & mask
-        if mask is None:
-            return None
-        while mask.dim() < 4:  # Keras expands at the heads axis
-            mask = mask.unsqueeze(-3)
-        return mask
-
     # ------------------------------------------------------------------ shapes & config
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None, *,
                              value=None, key=None, return_attention_scores=False, **kwargs):
@@ -641,200 +495,3 @@ class MultiHeadAttention(_SeededDropout, Layer):
     def extra_repr(self):
         return (f"name={self.name!r}, num_heads={self._num_heads}, key_dim={self._key_dim}, "
                 f"value_dim={self._value_dim}")
-
-
-# ------------------------------------------------------------------------- Attention layers
-class Attention(_SeededDropout, Layer):
-    """Dot-product (Luong) attention: `softmax(q k^T) v` over `[query, value]` or
-    `[query, value, key]` (`key` defaults to `value`).
-
-    Args:
-        use_scale: Learn a scalar `scale` multiplying the scores.
-        score_mode: `"dot"` (`q k^T`) or `"concat"` (`sum(tanh(scale * (q + k)))` times a
-            learned `concat_score_weight`).
-        dropout: Dropout rate on the attention weights (training only).
-        seed: Seed of the dropout masks.
-
-    Call: `layer([query, value(, key)], mask=[query_mask, value_mask], training=None,
-    return_attention_scores=False, use_causal_mask=False)`. Inputs `(B, Tq, dim)`, `(B, Tv,
-    dim)`; output `(B, Tq, dim)`; masked query positions output 0.
-
-    State: `scale`, `concat_score_weight` (scalars; Keras' names, no torch module has them).
-    """
-
-    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if score_mode not in ("dot", "concat"):
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): invalid value for "
-                             "argument score_mode. Expected one of {'dot', 'concat'}. "
-                             f"Received: score_mode={score_mode!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): `dropout` must be "
-                             f"in [0, 1). Received: dropout={dropout!r}")
-        self.use_scale = use_scale
-        self.score_mode = score_mode
-        self.dropout = dropout
-        self.seed = seed
-        self.supports_masking = True
-
-    def _validate_inputs(self, inputs, mask=None):
-        name = type(self).__name__
-        if not isinstance(inputs, (list, tuple)) or _is_one_shape(inputs):
-            raise ValueError(f"Layer '{self.name}' ({name}) must be called on a list of inputs, "
-                             f"namely [query, value] or [query, value, key]. Received: "
-                             f"inputs={_describe(inputs)}.")
-        if not 2 <= len(inputs) <= 3:
-            raise ValueError(f"Layer '{self.name}' ({name}) accepts an inputs list of length 2 "
-                             f"or 3, namely [query, value] or [query, value, key]. Received "
-                             f"length: {len(inputs)}.")
-        if mask is not None:
-            if not isinstance(mask, (list, tuple)):
-                raise ValueError(f"Layer '{self.name}' ({name}): the mask must be a list, namely "
-                                 f"[query_mask, value_mask]. Received: mask={_describe(mask)}.")
-            if not 2 <= len(mask) <= 3:
-                raise ValueError(f"Layer '{self.name}' ({name}) accepts a mask list of length 2 "
-                                 f"or 3. Received length: {len(mask)}.")
-
-    def build(self, input_shape):
-        self._validate_inputs(input_shape)
-        if self.use_scale:
-            self.scale = nn.Parameter(torch.ones(()))
-        else:
-            self.scale = None
-        if self.score_mode == "concat":
-            self.concat_score_weight = nn.Parameter(torch.ones(()))
-        else:
-            self.concat_score_weight = None
-        self.built = True
-
-    def keras_weight_views(self):
-        if not self.built:
-            return []
-        return [WeightView(n, t) for n, t in (("scale", self.scale),
-                                              ("concat_score_weight", self.concat_score_weight))
-                if t is not None]
-
-    def _calculate_scores(self, query, key):
-        if self.score_mode == "dot":
-            scores = torch.matmul(query, key.transpose(-2, -1))
-            return scores * self.scale if self.scale is not None else scores
-        summed = query.unsqueeze(-2) + key.unsqueeze(-3)  # (B, Tq, Tv, dim)
-        if self.scale is not None:
-            summed = self.scale * summed
-        return self.concat_score_weight * torch.tanh(summed).sum(-1)
-
-    def _score_mask(self, v_mask, use_causal_mask, tq, tv, device):
-        """Keras' `_calculate_score_mask`: bool, True where attention is allowed."""
-        if v_mask is not None:
-            v_mask = torch.as_tensor(v_mask, device=device).bool().unsqueeze(-2)  # (B, 1, Tv)
-        if not use_causal_mask:
-            return v_mask
-        causal = torch.ones(tq, tv, dtype=torch.bool, device=device).tril()
-        return causal if v_mask is None else v_mask & causal
-
-    def call(self, inputs, mask=None, training=None, return_attention_scores=False,
-             use_causal_mask=False):
-        self._validate_inputs(inputs, mask)
-        q, v = inputs[0], inputs[1]
-        k = inputs[2] if len(inputs) > 2 else v
-        q_mask = mask[0] if mask else None
-        v_mask = mask[1] if mask else None
-        if q.shape[-1] != k.shape[-1]:
-            raise InputShapeError(f"Layer '{self.name}' ({type(self).__name__}): query and key "
-                                  f"need the same last dimension. Received: query.shape="
-                                  f"{tuple(q.shape)}, key.shape={tuple(k.shape)}")
-        score_mask = None if v_mask is None and not use_causal_mask else self._score_mask(
-            v_mask, use_causal_mask, q.shape[-2], k.shape[-2], q.device)
-        rate = self.dropout if self.resolve_training(training) else 0.0
-        if self._fused(return_attention_scores, rate) and (v_mask is None):
-            # No padding mask, so no query row without keys: the fused kernel (causal or not).
-            query = q * self.scale if self.scale is not None else q
-            out = F.scaled_dot_product_attention(query, k, v, dropout_p=rate,
-                                                 is_causal=bool(use_causal_mask), scale=1.0)
-            scores = None
-        else:
-            logits = self._calculate_scores(q, k)
-            if score_mask is not None:
-                # Keras subtracts 1e9 (65504 in float16) from masked scores: a row with no key
-                # left then averages the values, and gradients still pass through its scores.
-                max_value = 65504.0 if q.dtype == torch.float16 else 1.0e9
-                logits = logits - max_value * (~score_mask).to(logits.dtype)
-            scores = torch.softmax(logits, dim=-1)
-            out = torch.matmul(self._drop(scores, rate, True), v)
-        if q_mask is not None:
-            q_mask = torch.as_tensor(q_mask, device=out.device).bool().unsqueeze(-1)
-            out = torch.where(q_mask, out, torch.zeros((), dtype=out.dtype, device=out.device))
-        if return_attention_scores:
-            return out, scores
-        return out
-
-    def _fused(self, return_attention_scores, rate):
-        return (self.score_mode == "dot" and not return_attention_scores
-                and not (rate and self.seed is not None))
-
-    def compute_mask(self, inputs, mask=None):
-        if mask is None or mask[0] is None:
-            return None
-        return mask[0]
-
-    def compute_output_shape(self, input_shape, return_attention_scores=False, **kwargs):
-        self._validate_inputs(input_shape)
-        query_shape, value_shape = tuple(input_shape[0]), tuple(input_shape[1])
-        key_shape = tuple(input_shape[2]) if len(input_shape) > 2 else value_shape
-        out = (*query_shape[:-1], value_shape[-1])
-        if return_attention_scores:
-            return out, (*query_shape[:-1], key_shape[-2])
-        return out
-
-    def get_config(self):
-        return {**super().get_config(), "use_scale": self.use_scale,
-                "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
-
-
-class AdditiveAttention(Attention):
-    """Additive (Bahdanau) attention: scores `sum(scale * tanh(q + k), -1)`, then as
-    `Attention`.
-
-    Args:
-        use_scale: Learn a `scale` vector `(dim,)` (glorot_uniform) multiplying the tanh terms.
-        dropout: Dropout rate on the attention weights (training only).
-
-    State: `scale (dim,)`.
-    """
-
-    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
-        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
-
-    def build(self, input_shape):
-        self._validate_inputs(input_shape)
-        dim = input_shape[0][-1]
-        if self.use_scale:
-            self.scale = nn.Parameter(initializers.get("glorot_uniform")((dim,)))
-        else:
-            self.scale = None
-        self.concat_score_weight = None
-        self.built = True
-
-    def _calculate_scores(self, query, key):
-        terms = torch.tanh(query.unsqueeze(-2) + key.unsqueeze(-3))  # (B, Tq, Tv, dim)
-        return terms @ self.scale if self.scale is not None else terms.sum(-1)
-
-    def _fused(self, return_attention_scores, rate):
-        return False
-
-    def get_config(self):
-        cfg = super().get_config()
-        del cfg["score_mode"]
-        return cfg
-
-
-def _is_one_shape(x):
-    return isinstance(x, tuple) and all(d is None or isinstance(d, int) for d in x)
-
-
-def _describe(x):
-    if isinstance(x, torch.Tensor):
-        return f"<tensor shape={tuple(x.shape)}>"
-    if isinstance(x, (list, tuple)) and x and isinstance(x[0], torch.Tensor):
-        return type(x)(_describe(t) for t in x)
-    return repr(x)
