@@ -1,7 +1,7 @@
-"""Files move between Keras 3 (JAX) and kerastorch with the same predictions: `.keras` both
-ways, `.weights.h5` both ways, legacy `.h5` from Keras, for a representative instance of every
-kerastorch layer (in a small model) and for Sequential, functional (multi-input/output) and
-nested models, optimizer state included."""
+"""Files move between Keras 3 (JAX) and kerastorch with the same predictions: `.keras`,
+`.weights.h5` and legacy `.h5`, both ways, for a representative instance of every kerastorch
+layer (in a small model) and for Sequential, functional (multi-input/output) and nested models,
+optimizer state and compile arguments included."""
 
 import numpy as np
 import pytest
@@ -99,6 +99,9 @@ CASES = [
 ]
 
 
+# Keras 3.15 itself fails to write these in a legacy `.h5` (`model.save("k.h5")` raises: for
+# RandomBrightness its config deep-copy hits a module object); kerastorch still writes them and
+# Keras reads kerastorch's file.
 KERAS_CANNOT_WRITE_LEGACY = {"RandomBrightness"}
 
 
@@ -162,14 +165,13 @@ def test_layer_files_both_ways(keras3, tmp_path, case):
     fresh.load_weights(tmp_path / "k.weights.h5")
     _close(_ours_out(fresh, x), expected)
 
-    # Keras legacy .h5 -> kerastorch (Keras 3.15 itself fails to write RandomBrightness there:
-    # its config deep-copy hits a module object)
+    # Keras legacy .h5 -> kerastorch
     if case[0] not in KERAS_CANNOT_WRITE_LEGACY:
         theirs.save(tmp_path / "k.h5")
         legacy = kt.models.load_model(tmp_path / "k.h5")
         _close(_ours_out(legacy, x), expected)
 
-    # kerastorch .keras and .weights.h5 -> Keras
+    # kerastorch .keras, .weights.h5 and legacy .h5 -> Keras
     mine = kt.Sequential([kt.Input(shape, dtype=dtype), factory(kt.layers)])
     _perturb(mine, seed=2)
     mine_out = _ours_out(mine, x)
@@ -179,6 +181,8 @@ def test_layer_files_both_ways(keras3, tmp_path, case):
     other = keras3.Sequential([keras3.Input(shape, dtype=dtype), factory(keras3.layers)])
     other.load_weights(tmp_path / "t.weights.h5")
     _close(_keras_out(other, x), mine_out)
+    mine.save(tmp_path / "t.h5")
+    _close(_keras_out(keras3.saving.load_model(tmp_path / "t.h5"), x), mine_out)
 
 
 def _functional(k):
@@ -198,13 +202,27 @@ def _functional(k):
 
 
 def _nested(k):
+    """A Sequential holding a Sequential (batch normalization between two Dense layers: the
+    legacy `.h5` weight order, trainable then non-trainable, differs from `get_weights()`) and
+    a functional model."""
     L = k.layers
-    inner = k.Sequential([k.Input((4,)), L.Dense(5, activation="relu"), L.BatchNormalization()],
-                         name="inner")
+    inner = k.Sequential([k.Input((4,)), L.Dense(5, activation="relu"), L.BatchNormalization(),
+                          L.Dense(5, activation="tanh")], name="inner")
     x = k.Input((4,))
     block_in = k.Input((5,))
     block = k.Model(block_in, L.Dense(3)(block_in), name="block")
     return k.Sequential([x, inner, block, L.Dense(2)])
+
+
+def _evaluate(model, x, y):
+    logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in logs.items()}
+
+
+def _same_logs(a, b):
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-6, err_msg=key)
 
 
 @pytest.mark.parametrize("build", [_functional, _nested], ids=["functional", "nested"])
@@ -217,11 +235,9 @@ def test_models_both_ways_with_optimizer_state(keras3, tmp_path, build):
         x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
     theirs = build(keras3)
     _perturb(theirs)
-    several = build is _functional
-    # kerastorch wants one loss per output where Keras 3 also takes a single "mse"
-    theirs.compile(optimizer=keras3.optimizers.Adam(0.01),
-                   loss=["mse", "mse"] if several else "mse",
-                   metrics=["mae", "mae"] if several else ["mae"])
+    # one loss for every output, as Keras applies it; Keras wants one metrics list per output
+    theirs.compile(optimizer=keras3.optimizers.Adam(0.01), loss="mse",
+                   metrics=["mae", "mae"] if build is _functional else ["mae"])
     theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
     theirs.save(tmp_path / "k.keras")
 
@@ -245,13 +261,28 @@ def test_models_both_ways_with_optimizer_state(keras3, tmp_path, build):
     ours.load_weights(tmp_path / "k.weights.h5")
     _close(_ours_out(ours, x), _keras_out(theirs, x))
 
+    # Keras' compiled legacy .h5 -> kerastorch: compiled as Keras compiled it, optimizer state
+    # included (one more epoch gives Keras' weights)
     theirs.save(tmp_path / "k.h5")
     legacy = kt.models.load_model(tmp_path / "k.h5")
     _close(_ours_out(legacy, x), _keras_out(theirs, x))
+    assert type(legacy.optimizer) is kt.optimizers.Adam
+    assert legacy.optimizer.iterations == 6
+    np.testing.assert_allclose(float(legacy.optimizer.learning_rate), 0.01, rtol=1e-6)
+    theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    legacy.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    _close(_ours_out(legacy, x), _keras_out(theirs, x))
 
-    ours.save(tmp_path / "t.h5")  # kerastorch's legacy file: weights and config open in Keras
-    _close(_keras_out(keras3.saving.load_model(tmp_path / "t.h5", compile=False), x),
-           _ours_out(ours, x))
+    # kerastorch's compiled legacy .h5 -> Keras, compiled (compile=True, the default): the same
+    # predictions, optimizer, iterations, and losses and metrics as kerastorch reading it back
+    ours.save(tmp_path / "t.h5")
+    back = keras3.saving.load_model(tmp_path / "t.h5")
+    mine = kt.models.load_model(tmp_path / "t.h5")
+    _close(_keras_out(back, x), _ours_out(ours, x))
+    assert type(back.optimizer).__name__ == "Adam"
+    assert int(back.optimizer.iterations.numpy()) == int(ours.optimizer.iterations) == 6
+    np.testing.assert_allclose(float(back.optimizer.learning_rate.numpy()), 0.01, rtol=1e-6)
+    _same_logs(_evaluate(back, x, y), _evaluate(mine, x, y))
 
 
 def test_keras_reads_our_layout_for_optimizers(keras3, tmp_path):
