@@ -285,6 +285,115 @@ def test_models_both_ways_with_optimizer_state(keras3, tmp_path, build):
     _same_logs(_evaluate(back, x, y), _evaluate(mine, x, y))
 
 
+def _two_outputs(k):
+    i = k.Input((3,))
+    h = k.layers.Dense(4, activation="tanh", name="h")(i)
+    return k.Model(i, [k.layers.Dense(1, name="a")(h),
+                       k.layers.Dense(2, activation="sigmoid", name="b")(h)])
+
+
+def _one_output(k):
+    return k.Sequential([k.Input((3,)), k.layers.Dense(4, activation="tanh"), k.layers.Dense(2)])
+
+
+# (id, model factory, compile arguments for a library)
+COMPILES = [
+    ("dicts", _two_outputs, lambda k: dict(
+        optimizer=k.optimizers.SGD(0.05, momentum=0.9),
+        loss={"a": k.losses.MeanSquaredError(), "b": "binary_crossentropy"},
+        loss_weights={"a": 1.0, "b": 0.5}, metrics={"a": ["mae"], "b": ["accuracy"]})),
+    ("lists", _two_outputs, lambda k: dict(
+        optimizer=k.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+        loss=["mse", "mean_absolute_error"], loss_weights=[1.0, 0.3],
+        metrics=[["mse"], ["mae", "mse"]])),
+    ("objects", _one_output, lambda k: dict(
+        optimizer=k.optimizers.Adam(0.01, amsgrad=True), loss=k.losses.MeanAbsoluteError(reduction="sum"),
+        metrics=[k.metrics.MeanAbsoluteError()], weighted_metrics=["mse"])),
+]
+_FULL_NAMES = {"mae": "mean_absolute_error", "mse": "mean_squared_error"}
+
+
+def _canonical(logs):
+    """Keras reads a saved metric "mae" back as `MeanAbsoluteError()`, logged by its full name."""
+    out = {}
+    for key, value in logs.items():
+        head, _, last = key.rpartition("_")
+        if key in _FULL_NAMES:
+            key = _FULL_NAMES[key]
+        elif last in _FULL_NAMES:
+            key = f"{head}_{_FULL_NAMES[last]}"
+        out[key] = value
+    return out
+
+
+def _same_optimizer(a, b):
+    assert type(a).__name__ == type(b).__name__
+    ca, cb = a.get_config(), b.get_config()
+    for key in set(ca) & set(cb):
+        if isinstance(ca[key], float):
+            np.testing.assert_allclose(ca[key], cb[key], rtol=1e-6, err_msg=key)
+        else:
+            assert ca[key] == cb[key], key
+
+
+@pytest.mark.parametrize("case", COMPILES, ids=[c[0] for c in COMPILES])
+def test_compiled_legacy_h5_both_ways(keras3, tmp_path, case):
+    """Compile arguments (losses, loss weights, metrics, weighted metrics, optimizer and its
+    hyperparameters) travel in the legacy `.h5` `training_config`, both ways."""
+    _, build, compile_args = case
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype("float32")
+    y = ([rng.normal(size=(8, 1)).astype("float32"), rng.uniform(size=(8, 2)).astype("float32")]
+         if build is _two_outputs else rng.normal(size=(8, 2)).astype("float32"))
+
+    theirs = build(keras3)
+    theirs.compile(**compile_args(keras3))
+    theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    theirs.save(tmp_path / "k.h5")
+    ours = kt.models.load_model(tmp_path / "k.h5")
+    _close(_ours_out(ours, x), _keras_out(theirs, x))
+    _same_optimizer(ours.optimizer, theirs.optimizer)
+    assert ours.optimizer.iterations == 2
+    _same_logs(_canonical(_evaluate(ours, x, y)), _canonical(_evaluate(theirs, x, y)))
+    theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)  # optimizer state
+    ours.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    _close(_ours_out(ours, x), _keras_out(theirs, x))
+
+    mine = build(kt)
+    mine.compile(**compile_args(kt))
+    mine.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    mine.save(tmp_path / "t.h5")
+    back = keras3.saving.load_model(tmp_path / "t.h5")  # compile=True
+    again = kt.models.load_model(tmp_path / "t.h5")
+    _close(_keras_out(back, x), _ours_out(mine, x))
+    _same_optimizer(back.optimizer, mine.optimizer)
+    assert int(back.optimizer.iterations.numpy()) == 2
+    _same_logs(_evaluate(back, x, y), _evaluate(again, x, y))
+    _same_logs(_canonical(_evaluate(back, x, y)), _canonical(_evaluate(mine, x, y)))
+
+
+def test_keras_alone_legacy_h5_gaps(keras3, tmp_path):
+    """What Keras 3.15 itself cannot do with its own legacy `.h5` files, which is why kerastorch
+    writes loss aliases by their functions' names and the tests above check a Keras model
+    loaded from a compiled `.h5` by evaluating it rather than training it. If this test fails,
+    Keras has fixed one of these: drop the matching workaround."""
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    model = _one_output(keras3)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "alias.h5")
+    with pytest.raises(ValueError, match="mse"):  # it writes "mse" and cannot read it back
+        keras3.saving.load_model(tmp_path / "alias.h5")
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "full.h5")
+    back = keras3.saving.load_model(tmp_path / "full.h5")
+    # the optimizer is built on no variables, so only iterations and learning rate load ...
+    assert len(back.optimizer.variables) == 2
+    with pytest.raises(ValueError, match="optimizer was built with 0 variables"):
+        back.fit(x, y, verbose=0)  # ... and training the loaded model fails
+
+
 def test_keras_reads_our_layout_for_optimizers(keras3, tmp_path):
     """SGD with momentum and RMSprop (centered, momentum): slots in Keras' order and layout."""
     rng = np.random.default_rng(0)
