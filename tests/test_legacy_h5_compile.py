@@ -60,7 +60,8 @@ def test_training_config_is_keras_layout(tmp_path):
     assert training["optimizer_config"]["config"]["learning_rate"] == 0.05
     assert "optimizer" not in training
     # not built yet: iterations and learning rate, as Keras' optimizer variables
-    assert names == [b"sgd/iteration", b"sgd/learning_rate"]
+    prefix = model.optimizer.name.encode()
+    assert names == [prefix + b"/iteration", prefix + b"/learning_rate"]
 
 
 @pytest.mark.parametrize("compiled,include", [(False, True), (True, False)])
@@ -180,3 +181,28 @@ def test_optimizer_weights_of_another_layout_are_skipped(tmp_path):
     with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
         back = kt.models.load_model(tmp_path / "m.h5")
     assert back.compiled and back.optimizer.iterations == 0
+
+
+def test_learning_rate_schedule(tmp_path):
+    """With a schedule the learning rate is no optimizer variable (Keras): iterations, then
+    the slots; the schedule's config travels in `optimizer_config`."""
+    x, y = _data()
+    model = kt.Sequential([kt.Input((3,)), kt.layers.Dense(1)])
+    schedule = kt.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    model.compile(optimizer=kt.optimizers.Adam(schedule), loss="mse")
+    model.fit(x, y[0], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    model.save(tmp_path / "m.h5")
+    training, names = _attrs(tmp_path / "m.h5")
+    assert training["optimizer_config"]["config"]["learning_rate"]["class_name"] == \
+        "ExponentialDecay"
+    prefix = model.optimizer.name.encode()
+    assert names == [prefix + n for n in (b"/iteration", b"/0_kernel_momentum",
+                                          b"/0_kernel_velocity", b"/1_bias_momentum",
+                                          b"/1_bias_velocity")]
+    back = kt.models.load_model(tmp_path / "m.h5")
+    assert back.optimizer.get_config() == model.optimizer.get_config()
+    assert back.optimizer.iterations == 2
+    model.fit(x, y[0], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    back.fit(x, y[0], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(back.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)

@@ -259,7 +259,8 @@ def save_model(model, filepath, include_optimizer=True) -> None:
     config = serialize_keras_object(model)
     config = {"class_name": config["class_name"], "config": config["config"]}
     optimizer = getattr(model, "optimizer", None)
-    compiled = include_optimizer and getattr(model, "compiled", False) and optimizer is not None
+    compiled = (include_optimizer and getattr(model, "compiled", False)
+                and hasattr(optimizer, "get_config"))  # a plain torch optimizer has no config
     with atomic_write(filepath) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["backend"] = "torch"
         f.attrs["keras_version"] = KERAS_VERSION
@@ -272,7 +273,7 @@ def save_model(model, filepath, include_optimizer=True) -> None:
         group.attrs["backend"] = "torch"
         group.attrs["keras_version"] = KERAS_VERSION
         _write_weights(group, model)
-        if compiled and hasattr(optimizer, "get_config"):
+        if compiled:
             _write_optimizer(f, model, optimizer)
 
 
@@ -295,7 +296,8 @@ def _write_optimizer(f, model, optimizer):
     names = ["iteration", "learning_rate"][:2 if optimizer._schedule is None else 1]
     if optimizer.built:  # in `optimizer_keras_values`' order
         views = _trainable_views(model)
-        names += [f"{i}_{view.name.replace('/', '_')}_{slot}" for group in optimizer._all_slot_groups()
+        names += [f"{i}_{view.name.replace('/', '_')}_{slot}"
+                  for group in optimizer._all_slot_groups()
                   for i, view in enumerate(views) for slot in group]
     if len(names) != len(values):
         names = [str(i) for i in range(len(values))]

@@ -307,7 +307,8 @@ COMPILES = [
         loss=["mse", "mean_absolute_error"], loss_weights=[1.0, 0.3],
         metrics=[["mse"], ["mae", "mse"]])),
     ("objects", _one_output, lambda k: dict(
-        optimizer=k.optimizers.Adam(0.01, amsgrad=True), loss=k.losses.MeanAbsoluteError(reduction="sum"),
+        optimizer=k.optimizers.Adam(0.01, amsgrad=True),
+        loss=k.losses.MeanAbsoluteError(reduction="sum"),
         metrics=[k.metrics.MeanAbsoluteError()], weighted_metrics=["mse"])),
 ]
 _FULL_NAMES = {"mae": "mean_absolute_error", "mse": "mean_squared_error"}
