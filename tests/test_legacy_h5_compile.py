@@ -206,3 +206,40 @@ def test_learning_rate_schedule(tmp_path):
     back.fit(x, y[0], batch_size=4, epochs=1, shuffle=False, verbose=0)
     for got, want in zip(back.get_weights(), model.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@kt.saving.register_keras_serializable(package="LegacyTest")
+def scaled_mse(y_true, y_pred):
+    return 2.0 * torch.mean(torch.square(y_true - y_pred), dim=-1)
+
+
+@kt.saving.register_keras_serializable(package="LegacyTest")
+class ScaledMAE(kt.losses.Loss):
+    def __init__(self, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        return self.scale * torch.mean(torch.abs(y_true - y_pred), dim=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def test_registered_custom_losses(tmp_path):
+    """Custom objects by their registered names, as Keras writes them."""
+    x, y = _data()
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss=[scaled_mse, ScaledMAE(scale=3.0)])
+    model.save(tmp_path / "m.h5")
+    training, _ = _attrs(tmp_path / "m.h5")
+    assert training["loss"][0] == "LegacyTest>scaled_mse"
+    assert training["loss"][1]["class_name"] == "LegacyTest>ScaledMAE"
+    assert training["loss"][1]["config"]["scale"] == 3.0
+    back = kt.models.load_model(tmp_path / "m.h5")
+    got = back.evaluate(x, y, verbose=0, return_dict=True)
+    want = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert got == pytest.approx(want, rel=1e-6)
+    a, b = _predict(model, x)
+    assert want["a_loss"] == pytest.approx(2.0 * np.mean((y[0] - a) ** 2), rel=1e-5)
+    assert want["b_loss"] == pytest.approx(3.0 * np.mean(np.abs(y[1] - b)), rel=1e-5)

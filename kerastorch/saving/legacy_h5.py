@@ -128,28 +128,41 @@ def _nested(fn, config):
                      f"dictionary, string, tuple or list. Received: config={config}.")
 
 
+def _resolver(deserialize, custom_objects):
+    """A name or `{"class_name", "config"}` -> object: registered and custom objects first
+    (Keras' legacy files name them `"package>Name"`), then the library's `deserialize`."""
+    from kerastorch.saving.object_registration import get_registered_object
+
+    def resolve(config):
+        name = config if isinstance(config, str) else config.get("class_name")
+        found = get_registered_object(name, custom_objects) if isinstance(name, str) else None
+        if found is None:
+            return deserialize(_add_modules(config), custom_objects)
+        if not isinstance(found, type):
+            return found
+        return found() if isinstance(config, str) else found.from_config(
+            config.get("config") or {})
+    return resolve
+
+
 def compile_args_from_training_config(training, custom_objects=None):
     """Keras' `compile_args_from_training_config`: `model.compile` arguments from the file."""
     from kerastorch import losses, metrics, optimizers
-    from kerastorch.saving.object_registration import CustomObjectScope
     custom_objects = custom_objects or {}
+    loss = _resolver(losses.deserialize, custom_objects)
+    metric = _resolver(metrics.deserialize, custom_objects)
 
-    def metric(config):  # Keras leaves these strings for compile to resolve
-        if config in _SPECIAL_METRICS:
-            return config
-        return metrics.deserialize(_add_modules(config), custom_objects)
+    def metric_or_name(config):  # Keras leaves these for compile to resolve by output shape
+        return config if config in _SPECIAL_METRICS else metric(config)
 
-    with CustomObjectScope(custom_objects):
-        optimizer = optimizers.deserialize(_add_modules(training["optimizer_config"]),
-                                           custom_objects)
-        return {
-            "optimizer": optimizer,
-            "loss": _nested(lambda c: losses.deserialize(_add_modules(c), custom_objects),
-                            training.get("loss")),
-            "metrics": _nested(metric, training.get("metrics")),
-            "weighted_metrics": _nested(metric, training.get("weighted_metrics")),
-            "loss_weights": training.get("loss_weights"),
-        }
+    return {
+        "optimizer": _resolver(optimizers.deserialize, custom_objects)(
+            training["optimizer_config"]),
+        "loss": _nested(loss, training.get("loss")),
+        "metrics": _nested(metric_or_name, training.get("metrics")),
+        "weighted_metrics": _nested(metric_or_name, training.get("weighted_metrics")),
+        "loss_weights": training.get("loss_weights"),
+    }
 
 
 def _compile(model, training, f, custom_objects):
@@ -211,7 +224,7 @@ def load_weights_from_group(group, model, path, skip_mismatch=False):
 def _legacy_object(config):
     """A kerastorch-serialized object in Keras' legacy form: a function by its name, an object
     as `{"class_name", "config"}` (the registered name for custom classes)."""
-    if isinstance(config, list):
+    if isinstance(config, (list, tuple)):
         return [_legacy_object(v) for v in config]
     if not isinstance(config, dict):
         return config
@@ -227,7 +240,7 @@ def _legacy_object(config):
 def _loss_names(config):
     if isinstance(config, str):
         return _LOSS_ALIASES.get(config.lower(), config)
-    if isinstance(config, list):
+    if isinstance(config, (list, tuple)):
         return [_loss_names(v) for v in config]
     if isinstance(config, dict) and "class_name" not in config:
         return {k: _loss_names(v) for k, v in config.items()}
