@@ -133,8 +133,10 @@ class CompileMetrics:
                 for ident in (spec if isinstance(spec, (list, tuple)) else [spec]):
                     entries.append((self._make(ident, yt, yp, weighted), None, weighted))
                 continue
+            # a list with one entry per output (Keras), else every metric for every output
             per_output = spec if isinstance(spec, dict) else (
-                dict(enumerate(spec)) if spec and isinstance(spec[0], (list, tuple, dict))
+                dict(enumerate(spec)) if spec and (isinstance(spec[0], (list, tuple, dict))
+                                                   or len(spec) == len(y_pred))
                 else {i: spec for i in range(len(y_pred))})
             for key, idents in per_output.items():
                 if idents is None:
