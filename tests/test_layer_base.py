@@ -107,3 +107,19 @@ def test_config_roundtrip():
     assert config["units"] == 3 and config["activation"] == "relu"
     clone = layers.Dense.from_config(config)
     assert clone.units == 3 and clone.name == "d"
+
+
+def test_get_weights_returns_copies_that_training_does_not_change():
+    """Keras' get_weights gives copies: a snapshot taken before `fit` stays the start weights
+    (a CPU tensor's `.numpy()` would share memory with the parameters)."""
+    import kerastorch
+    model = kerastorch.Sequential([kerastorch.Input((3,)), kerastorch.layers.Dense(2)])
+    snapshot = model.get_weights()
+    before = [w.copy() for w in snapshot]
+    model.compile(optimizer=kerastorch.optimizers.SGD(0.5), loss="mse")
+    model.fit(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"), verbose=0)
+    for a, b in zip(snapshot, before):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(model.get_weights()[0], before[0])
+    snapshot[0][...] = 7.0  # writing to the copy leaves the model alone
+    assert not np.any(model.get_weights()[0] == 7.0)

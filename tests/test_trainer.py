@@ -211,3 +211,24 @@ def test_penalties_join_the_reported_loss_and_do_not_pile_up():
     for _ in range(3):
         reg(torch.from_numpy(x))
     assert len(reg.losses) == 2  # this call's activity penalty + the kernel penalty
+
+
+def test_fit_with_a_plain_torch_optimizer_equals_keras_sgd():
+    """`compile(optimizer=torch.optim.SGD(model.parameters(), lr))` trains; plain SGD is the
+    same update rule as Keras' SGD, so the weights match kerastorch's own SGD."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    models, start = [], None
+    for make in (lambda m: kerastorch.optimizers.SGD(0.1),
+                 lambda m: torch.optim.SGD(m.parameters(), lr=0.1)):
+        model = kerastorch.Sequential([kerastorch.Input((4,)), kerastorch.layers.Dense(2)])
+        if start is None:
+            start = model.get_weights()
+        model.set_weights(start)
+        model.compile(optimizer=make(model), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        models.append(model)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(models[1].get_weights()[0], start[0], atol=1e-3)  # it trained

@@ -374,8 +374,9 @@ class Layer(nn.Module):
         return self.weights
 
     def get_weights(self) -> list[np.ndarray]:
-        """Weights as numpy arrays in Keras' order and shapes (Dense kernel is (in, out))."""
-        return [v.keras_value().cpu().numpy() for v in self._all_weight_views()]
+        """Weights as numpy arrays in Keras' order and shapes (Dense kernel is (in, out)).
+        Copies, as in Keras: training the model later does not change them."""
+        return [_numpy_copy(v.keras_value()) for v in self._all_weight_views()]
 
     def set_weights(self, weights) -> None:
         """Inverse of `get_weights`: arrays in Keras' order and shapes."""
@@ -537,3 +538,9 @@ class Layer(nn.Module):
         if self._modules:
             return super().__repr__()
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _numpy_copy(t: torch.Tensor) -> np.ndarray:
+    """A numpy array that owns its data (`.numpy()` of a CPU tensor shares the tensor's)."""
+    t = t.detach()
+    return t.numpy().copy() if t.device.type == "cpu" else t.cpu().numpy()

@@ -116,6 +116,7 @@ class CompileMetrics:
             if isinstance(identifier, str) and identifier not in _SHAPE_DEPENDENT:
                 metrics_mod.get(identifier)  # fail at compile on unknown names
         self.metrics = []  # flat list of (metric, output_index_or_key, weighted)
+        self.log_names = []  # each metric's name in the logs
         self.built = False
         self._direct = None
         self.name = "compile_metrics"
@@ -143,16 +144,32 @@ class CompileMetrics:
                     continue
                 names = self.output_names
                 yt, yp = _pick(y_true, key, names), _pick(y_pred, key, names)
-                out_name = key if isinstance(key, str) else names[key]
                 for ident in (idents if isinstance(idents, (list, tuple)) else [idents]):
                     m = self._make(ident, yt, yp, weighted)
-                    m.name = f"{out_name}_{m.name}"
+                    if any(m is e[0] for e in entries):  # one object for several outputs
+                        m = copy.deepcopy(m)
                     entries.append((m, key, weighted))
         self.metrics = entries
+        self.log_names = self._log_names(entries)
         # Single output, unweighted: the metrics to update with (y_true, y_pred) as they come.
         self._direct = [m for m, key, weighted in entries if key is None and not weighted] \
             if not multi and len(entries) == sum(1 for _, k, w in entries if not w) else None
         self.built = True
+
+    def _log_names(self, entries) -> list:
+        """Keras' names in the logs: `{output}_{metric.name}` for a metric of one output of
+        several (the metric object keeps its own name), `_1`, `_2` added to repeats."""
+        names, seen = [], {}
+        for m, key, _ in entries:
+            name = m.name if key is None else \
+                f"{key if isinstance(key, str) else self.output_names[key]}_{m.name}"
+            if name in seen:
+                seen[name] += 1
+                name = f"{name}_{seen[name] - 1}"
+            else:
+                seen[name] = 1
+            names.append(name)
+        return names
 
     @staticmethod
     def _make(identifier, y_true, y_pred, weighted):
@@ -217,7 +234,8 @@ class CompileMetrics:
 
     def result(self) -> dict[str, torch.Tensor]:
         """Keras' CompileMetrics is one metric whose result is a dict."""
-        return {metric.name: metric.result() for metric, _, _ in self.metrics}
+        return {name: metric.result() for name, (metric, _, _) in zip(self.log_names,
+                                                                      self.metrics)}
 
     @property
     def variables(self) -> list:

@@ -74,7 +74,7 @@ class DataChecks:
         finally:
             self.train(was_training)
         self._refresh_layer_lists()
-        if not self.optimizer.built:
+        if not getattr(self.optimizer, "built", True):  # a torch.optim optimizer is built
             self.optimizer.build(list(self.parameters()))
         self.__dict__["_checked_key"] = key
 

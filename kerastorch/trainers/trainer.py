@@ -349,8 +349,7 @@ class Trainer(DataChecks):
         names = ["loss"]
         if self._compile_loss is not None and self._compile_loss.per_output:
             names += list(self._compile_loss.per_output)
-        names += [m.name for m, _, _ in (self._compile_metrics.metrics
-                                         if self._compile_metrics else [])]
+        names += self._compile_metrics.log_names if self._compile_metrics else []
         return names
 
     def _run_test_loop(self, data, verbose, callbacks):

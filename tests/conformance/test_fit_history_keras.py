@@ -107,3 +107,31 @@ def test_one_loss_with_two_loss_weights_is_refused_like_keras(keras3):
                                              "and 2 weights"):
             model.compile(optimizer="sgd", loss="mse", loss_weights=[0.3, 2.0])
             model.fit(x, [y, y[:, :2]], verbose=0)  # Keras checks at the first batch
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_metric_names_of_a_two_output_model_like_keras(keras3, tmp_path):
+    """One entry per output; a metric object keeps its own name (the output prefix is only in
+    the logs); repeated names get `_1`; a save/load round trip does not add prefixes."""
+    x, _, y, _ = _data()
+    logs, names = [], []
+    for ns in (keras3, kerastorch):
+        inp = ns.Input(shape=(5,))
+        model = ns.Model(inp, [ns.layers.Dense(3, name="a")(inp),
+                               ns.layers.Dense(2, name="b")(inp)])
+        mae = ns.metrics.MeanAbsoluteError(name="err")
+        model.compile(optimizer="sgd", loss="mse",
+                      metrics=[[mae, ns.metrics.MeanSquaredError(name="err")], "mae"])
+        history = model.fit(x, [y, y[:, :2]], batch_size=BATCH, epochs=1, shuffle=False,
+                            verbose=0).history
+        logs.append(sorted(history))
+        names.append(mae.name)
+        if ns is kerastorch:
+            model.save(tmp_path / "m.keras")
+            again = kerastorch.models.load_model(tmp_path / "m.keras")
+            again.fit(x, [y, y[:, :2]], batch_size=BATCH, epochs=1, verbose=0)
+            assert sorted(again.evaluate(x, [y, y[:, :2]], verbose=0,
+                                         return_dict=True)) == logs[0]
+    assert logs[1] == logs[0]
+    assert "a_err_1" in logs[0] and "b_mae" in logs[0]
+    assert names == ["err", "err"]
