@@ -1,5 +1,6 @@
 """Process-group state: rank, world size, initialisation from the `torchrun` environment."""
 
+import atexit
 import os
 
 import torch
@@ -44,8 +45,18 @@ def init(backend=None) -> None:
         torch.cuda.set_device(local_rank())  # "cuda" now means this process' device
     if not dist.is_initialized():
         dist.init_process_group(backend or ("nccl" if cuda else "gloo"))
+        # A process that exits with its group alive can abort in interpreter teardown (gloo's
+        # threads still hold tensors: "terminate called without an active exception", torch
+        # issue 190489); the group kerastorch made, kerastorch destroys.
+        atexit.register(_destroy)
     _STATE["checked"] = True
     _STATE["active"] = dist.get_world_size() > 1
+
+
+def _destroy() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+    _STATE["checked"] = _STATE["active"] = False
 
 
 def rank() -> int:
