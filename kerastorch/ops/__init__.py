@@ -83,6 +83,8 @@ from kerastorch.ops.nn import (  # noqa: E402
     average_pool as average_pool,
     batch_normalization as batch_normalization,
     binary_crossentropy as binary_crossentropy,
+    categorical_crossentropy as categorical_crossentropy,
+    sparse_categorical_crossentropy as sparse_categorical_crossentropy,
     celu as celu,
     conv as conv,
     conv_transpose as conv_transpose,

@@ -22,36 +22,44 @@ from kerastorch.ops._shim import backend, config  # noqa: F401
 
 
 def cholesky(x, upper=False):
+    x = convert_to_tensor(x)
     return torch.linalg.cholesky(x, upper=upper)
 
 
 def cholesky_inverse(x, upper=False):
+    x = convert_to_tensor(x)
     return torch.cholesky_inverse(x, upper=upper)
 
 
 def det(x):
+    x = convert_to_tensor(x)
     return torch.det(x)
 
 
 def eig(x):
+    x = convert_to_tensor(x)
     return torch.linalg.eig(x)
 
 
 def eigh(x):
+    x = convert_to_tensor(x)
     return torch.linalg.eigh(x)
 
 
 def inv(x):
+    x = convert_to_tensor(x)
     return torch.linalg.inv(x)
 
 
 def lu_factor(x):
+    x = convert_to_tensor(x)
     LU, pivots = torch.linalg.lu_factor(x)
     # torch returns pivots with 1-based indexing
     return LU, pivots - 1
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
+    x = convert_to_tensor(x)
     x = convert_to_tensor(x)
     if standardize_dtype(x.dtype) == "int64":
         dtype = config.floatx()
@@ -62,6 +70,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def qr(x, mode="reduced"):
+    x = convert_to_tensor(x)
     if mode not in {"reduced", "complete"}:
         raise ValueError(
             "`mode` argument value not supported. "
@@ -72,10 +81,14 @@ def qr(x, mode="reduced"):
 
 
 def solve(a, b):
+    a = convert_to_tensor(a)
+    b = convert_to_tensor(b)
     return torch.linalg.solve(a, b)
 
 
 def solve_triangular(a, b, lower=False):
+    a = convert_to_tensor(a)
+    b = convert_to_tensor(b)
     if b.ndim == a.ndim - 1:
         b = torch.unsqueeze(b, axis=-1)
         return torch.linalg.solve_triangular(a, b, upper=not lower).squeeze(
@@ -85,12 +98,15 @@ def solve_triangular(a, b, lower=False):
 
 
 def svd(x, full_matrices=True, compute_uv=True):
+    x = convert_to_tensor(x)
     if not compute_uv:
         return torch.linalg.svdvals(x)
     return torch.linalg.svd(x, full_matrices=full_matrices)
 
 
 def lstsq(a, b, rcond=None):
+    a = convert_to_tensor(a)
+    b = convert_to_tensor(b)
     a = convert_to_tensor(a)
     b = convert_to_tensor(b)
     # `torch.linalg.lstsq` defaults to the QR-based `gelsy` driver on CPU,
@@ -109,12 +125,14 @@ def lstsq(a, b, rcond=None):
 
 def matrix_rank(x, tol=None):
     x = convert_to_tensor(x)
+    x = convert_to_tensor(x)
     # `torch.linalg.matrix_rank` uses `atol` for the absolute threshold
     # that numpy's `tol` also represents.
     return torch.linalg.matrix_rank(x, atol=tol).to(torch.int32)
 
 
 def pinv(x, rcond=None):
+    x = convert_to_tensor(x)
     x = convert_to_tensor(x)
     # `torch.linalg.pinv` expresses the threshold as `rtol` (relative
     # tolerance), with the same meaning as numpy's `rcond`.

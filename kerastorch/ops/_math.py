@@ -92,14 +92,15 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):
 
 def top_k(x, k, sorted=True):
     x = convert_to_tensor(x)
-    return torch.topk(x, k, sorted=sorted)
+    values, indices = torch.topk(x, k, sorted=sorted)
+    return values, indices.to(torch.int32)  # int32 as Keras on JAX
 
 
 def in_top_k(targets, predictions, k):
     targets = convert_to_tensor(targets).type(torch.int64)
     targets = targets[:, None]
     predictions = convert_to_tensor(predictions)
-    topk_values = top_k(predictions, k).values
+    topk_values = top_k(predictions, k)[0]
     targets_values = torch.take_along_dim(predictions, targets, dim=-1)
     mask = targets_values >= topk_values
     return torch.any(mask, axis=-1)

@@ -158,7 +158,19 @@ def threshold(x, threshold, default_value):
     return tnn.threshold(x, threshold=threshold, value=default_value)
 
 
+def _over_axes(fn, x, axis):
+    """Applies a last-axis op jointly over the axes in the tuple `axis`."""
+    x = convert_to_tensor(x)
+    axis = tuple(a % x.ndim for a in axis)
+    keep = [v for v in range(x.ndim) if v not in axis]
+    moved = x.permute(*keep, *axis)
+    out = fn(moved.reshape(*[x.shape[v] for v in keep], -1), axis=-1).reshape(moved.shape)
+    return out.permute(*sorted(range(x.ndim), key=[*keep, *axis].__getitem__))
+
+
 def softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)):
+        return _over_axes(softmax, x, axis)
     x = convert_to_tensor(x)
     dtype = backend.standardize_dtype(x.dtype)
     # TODO: tnn.softmax doesn't support float16 using cpu
@@ -179,6 +191,8 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)):
+        return _over_axes(log_softmax, x, axis)
     x = convert_to_tensor(x)
     dtype = backend.standardize_dtype(x.dtype)
     # TODO: tnn.log_softmax doesn't support float16 using cpu

@@ -22,6 +22,7 @@ from kerastorch.ops._shim import backend, config  # noqa: F401
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    dtype = standardize_dtype(dtype)
     if sparse:
         raise ValueError("Unsupported value `sparse=True` with torch backend")
     # Axis is the output axis. By default, PyTorch, outputs to last axis.
@@ -47,7 +48,15 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     return output
 
 
-def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    if num_classes is None and "num_tokens" in kwargs:
+        num_classes = kwargs.pop("num_tokens")
+    if num_classes is None:
+        raise ValueError("Argument `num_classes` must be specified.")
+    if kwargs:
+        raise TypeError(f"multi_hot() got unexpected arguments {sorted(kwargs)}")
+    dtype = standardize_dtype(dtype)
+    x = inputs
     if sparse:
         raise ValueError("Unsupported value `sparse=True` with torch backend")
     x = convert_to_tensor(x)

@@ -189,12 +189,12 @@ def dot_product_attention(
     return torch.transpose(attention_output, axis1, axis0)
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """Native PyTorch implementation of Unfold.
     Extract sliding local blocks from a **NCHW** batched image tensor.
 
     Args:
-        input: 4-D tensor, shape (N, C, H, W)  **required**.
+        x: 4-D tensor, shape (N, C, H, W)  **required**.
         kernel_size: int or (kH, kW)
         dilation: int or (dH, dW), default 1
         padding: int or (pH, pW), default 0
@@ -204,7 +204,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         3-D tensor, shape (N, C*kH*kW, L)
     """
     return tnn.unfold(
-        input,
+        convert_to_tensor(x),
         kernel_size=kernel_size,
         dilation=dilation,
         padding=padding,
@@ -228,7 +228,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
         4-D tensor, shape (N, C, oH, oW)
     """
     return tnn.fold(
-        x,
+        convert_to_tensor(x),
         output_size=output_size,
         kernel_size=kernel_size,
         dilation=dilation,

@@ -230,29 +230,29 @@ def count_nonzero(x, axis=None):
     if axis == () or axis == []:
         # Torch handles the empty axis case differently from numpy.
         return cast(torch.ne(x, 0), "int32")
-    return cast(torch.count_nonzero(x, dim=axis).T, "int32")
+    return cast(torch.count_nonzero(x, dim=axis), "int32")
 
 
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    if axisa != -1 or axisb != -1 or axisc != -1:
-        raise ValueError(
-            "Torch backend does not support `axisa`, `axisb`, or `axisc`. "
-            f"Received: axisa={axisa}, axisb={axisb}, axisc={axisc}. Please "
-            "use `axis` arg in torch backend."
-        )
+    """Cross product of 3-vectors along `axisa`/`axisb` (`axis` sets all three)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
     x1 = convert_to_tensor(x1)
     x2 = convert_to_tensor(x2)
-    compute_dtype = dtypes.result_type(x1.dtype, x2.dtype)
-    result_dtype = compute_dtype
-    # TODO: torch.cross doesn't support bfloat16 with gpu
-    if get_device() == "cuda" and compute_dtype == "bfloat16":
+    result_dtype = dtypes.result_type(x1.dtype, x2.dtype)
+    compute_dtype = result_dtype
+    if compute_dtype in ("float16", "bfloat16"):
         compute_dtype = "float32"
-    # TODO: torch.cross doesn't support float16 with cpu
-    elif get_device() == "cpu" and compute_dtype == "float16":
-        compute_dtype = "float32"
-    x1 = cast(x1, compute_dtype)
-    x2 = cast(x2, compute_dtype)
-    return cast(torch.cross(x1, x2, dim=axis), result_dtype)
+    x1 = torch.movedim(cast(x1, compute_dtype), axisa, -1)
+    x2 = torch.movedim(cast(x2, compute_dtype), axisb, -1)
+    if x1.shape[-1] != 3 or x2.shape[-1] != 3:
+        raise ValueError(
+            "kerastorch.ops.cross supports 3-vectors only. Received: "
+            f"x1.shape={tuple(x1.shape)}, x2.shape={tuple(x2.shape)}"
+        )
+    x1, x2 = torch.broadcast_tensors(x1, x2)
+    out = torch.linalg.cross(x1, x2, dim=-1)
+    return cast(torch.movedim(out, -1, axisc), result_dtype)
 
 
 def cumprod(x, axis=None, dtype=None):

@@ -240,7 +240,7 @@ def ndim(x):
 
 def nonzero(x):
     x = convert_to_tensor(x)
-    return cast(torch.nonzero(x).T, "int32")
+    return tuple(cast(i, "int32") for i in torch.nonzero(x, as_tuple=True))
 
 
 def not_equal(x1, x2):
@@ -259,53 +259,44 @@ def outer(x1, x2):
     return torch.outer(x1.flatten(), x2.flatten())
 
 
+def _process_pad_width(pad_width, ndim):
+    if isinstance(pad_width, int):
+        pad_width = ((pad_width, pad_width),)
+    elif isinstance(pad_width, (tuple, list)) and isinstance(pad_width[0], int):
+        pad_width = (tuple(pad_width),)
+    pad_width = [tuple(pw) if len(pw) == 2 else (pw[0], pw[0]) for pw in pad_width]
+    if len(pad_width) == 1:
+        pad_width = pad_width * ndim
+    if len(pad_width) != ndim:
+        raise ValueError(
+            "`pad_width` must have the same length as `x.shape`. "
+            f"Received: pad_width={pad_width} and x.shape={tuple(range(ndim))}"
+        )
+    return [(int(a), int(b)) for a, b in pad_width]
+
+
 def pad(x, pad_width, mode="constant", constant_values=None):
-    kwargs = {}
-    if constant_values is not None:
-        if mode != "constant":
-            raise ValueError(
-                "Argument `constant_values` can only be "
-                "provided when `mode == 'constant'`. "
-                f"Received: mode={mode}"
-            )
-        kwargs["value"] = constant_values
+    """Pads `x` as `numpy.pad` does (`constant`, `reflect`, `symmetric`, `edge`, `wrap`)."""
+    if constant_values is not None and mode != "constant":
+        raise ValueError(
+            "Argument `constant_values` can only be provided when "
+            f"`mode == 'constant'`. Received: mode={mode}"
+        )
     x = convert_to_tensor(x)
-    pad_sum = []
-    pad_width = list(pad_width)[::-1]  # torch uses reverse order
-    pad_width_sum = 0
-    for pad in pad_width:
-        pad_width_sum += pad[0] + pad[1]
-    for pad in pad_width:
-        pad_sum += pad
-        pad_width_sum -= pad[0] + pad[1]
-        if pad_width_sum == 0:  # early break when no padding in higher order
-            break
-    if mode == "symmetric":
-        mode = "replicate"
+    widths = _process_pad_width(pad_width, x.ndim)
     if mode == "constant":
-        return torch.nn.functional.pad(x, pad=pad_sum, mode=mode, **kwargs)
-    # TODO: reflect and symmetric padding are implemented for padding the
-    # last 3 dimensions of a 4D or 5D input tensor, the last 2 dimensions of a
-    # 3D or 4D input tensor, or the last dimension of a 2D or 3D input tensor.
-    # https://pytorch.org/docs/stable/generated/torch.nn.functional.pad.html
-    ori_dtype = x.dtype
-    ori_ndim = x.ndim
-    need_squeeze = False
-    if x.ndim < 3:
-        need_squeeze = True
-        new_dims = [1] * (3 - x.ndim)
-        x = x.view(*new_dims, *x.shape)
-    need_cast = False
-    if x.dtype not in (torch.float32, torch.float64):
-        # TODO: reflect and symmetric padding are only supported with float32/64
-        # https://github.com/pytorch/pytorch/issues/40763
-        need_cast = True
-        x = cast(x, torch.float32)
-    x = torch.nn.functional.pad(x, pad=pad_sum, mode=mode)
-    if need_cast:
-        x = cast(x, ori_dtype)
-    if need_squeeze:
-        x = torch.squeeze(x, dim=tuple(range(3 - ori_ndim)))
+        flat = [p for pw in reversed(widths) for p in pw]
+        value = 0 if constant_values is None else constant_values
+        return torch.nn.functional.pad(x, pad=flat, mode="constant", value=value)
+    if mode not in ("reflect", "symmetric", "edge", "wrap"):
+        raise ValueError(
+            "`mode` must be one of 'constant', 'reflect', 'symmetric', 'edge', "
+            f"'wrap'. Received: mode={mode}"
+        )
+    for dim, (before, after) in enumerate(widths):
+        if before or after:
+            index = np.pad(np.arange(x.shape[dim]), (before, after), mode=mode)
+            x = torch.index_select(x, dim, torch.as_tensor(index, device=x.device))
     return x
 
 

@@ -34,6 +34,8 @@ def roll(x, shift, axis=None):
 
 
 def searchsorted(sorted_sequence, values, side="left"):
+    sorted_sequence = convert_to_tensor(sorted_sequence)
+    values = convert_to_tensor(values)
     if ndim(sorted_sequence) != 1:
         raise ValueError(
             "`searchsorted` only supports 1-D sorted sequences. "
@@ -150,7 +152,7 @@ def take(x, indices, axis=None):
     x = convert_to_tensor(x)
     indices = convert_to_tensor(indices).long()
     # Correct the indices using "fill" mode which is the same as in jax
-    x_dim = x.shape[axis] if axis is not None else x.shape[0]
+    x_dim = x.shape[axis] if axis is not None else x.numel()
     indices = torch.where(
         indices < 0,
         indices + x_dim,

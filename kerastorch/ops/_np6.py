@@ -145,6 +145,11 @@ def argpartition(x, kth, axis=-1):
 
 
 def histogram(x, bins=10, range=None):
+    x = convert_to_tensor(x)
+    if x.ndim > 1:
+        raise ValueError(
+            f"Input tensor must be 1-dimensional. Received: input.shape={x.shape}"
+        )
     hist_result = torch.histogram(x, bins=bins, range=range)
     return hist_result.hist, hist_result.bin_edges
 

@@ -344,8 +344,8 @@ class custom_gradient:
     """Decorator: `f(*args)` returns `(output, grad_fn)`, `grad_fn(*args, upstream)` the
     gradients of the inputs (`keras.ops.custom_gradient`)."""
 
-    def __init__(self, forward_fn):
-        self.forward_fn = forward_fn
+    def __init__(self, f):
+        self.forward_fn = f
 
     def __call__(self, *args, **kwargs):
         return _CustomGradientFunction.apply(self.forward_fn, *args, **kwargs)

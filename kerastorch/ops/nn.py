@@ -43,6 +43,8 @@ from kerastorch.ops._nn2 import (
 from kerastorch.ops._nn3 import (
     batch_normalization as batch_normalization,
     binary_crossentropy as binary_crossentropy,
+    categorical_crossentropy as categorical_crossentropy,
+    sparse_categorical_crossentropy as sparse_categorical_crossentropy,
     moments as moments,
     multi_hot as multi_hot,
     one_hot as one_hot,
