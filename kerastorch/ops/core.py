@@ -129,9 +129,7 @@ def is_tensor(x):
 
 
 def shape(x):
-    """`x`'s shape as a tuple of ints."""
-    if _is_keras_tensor(x):
-        raise _symbolic_error(x)
+    """`x`'s shape as a tuple of ints (a `KerasTensor`'s static shape, `None` for unknown)."""
     return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
 
 
