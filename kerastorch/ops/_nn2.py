@@ -106,18 +106,32 @@ def average_pool(
     if data_format == "channels_last":
         inputs = _transpose_spatial_inputs(inputs)
 
+    mask = None
     if padding == "same":
-        # Torch does not natively support `"same"` padding, we need to manually
-        # apply the right amount of padding to `inputs`.
-        inputs, padding = _apply_same_padding(
-            inputs,
-            pool_size,
-            strides,
-            "channels_first",  # we're in channels_first here
-            "pooling",
-        )
+        # Keras' "same" puts the extra padding at the end and averages only the valid
+        # cells. Symmetric padding: torch's count_include_pad=False does exactly that.
+        # Uneven padding (which torch cannot express): zero-pad, then divide the window sums
+        # by the window counts of a padded ones-mask. (Keras 3.15's torch backend
+        # edge-replicates here and gets different numbers; JAX/TF are the reference.)
+        pads = [
+            _compute_padding_length(inputs.shape[2 + i], pool_size[i], strides[i], 1)
+            for i in range(num_spatial_dims)
+        ]
+        if all(left == right for left, right in pads):
+            padding = [left for left, _ in pads]
+        else:
+            flat = [p for pad in reversed(pads) for p in pad]
+            mask = tnn.pad(torch.ones_like(inputs[:1, :1]), flat)
+            inputs = tnn.pad(inputs, flat)
+            padding = 0
     else:
         padding = 0
+    if mask is not None:
+        pool = {1: tnn.avg_pool1d, 2: tnn.avg_pool2d, 3: tnn.avg_pool3d}[num_spatial_dims]
+        outputs = pool(inputs, pool_size, strides) / pool(mask, pool_size, strides)
+        if orig_format == "channels_last":
+            outputs = _transpose_spatial_outputs(outputs)
+        return outputs
 
     # apply pooling
     if num_spatial_dims == 1:
@@ -485,5 +499,6 @@ def conv_transpose(
 
 
 from kerastorch.ops._nn1 import (  # noqa: E402 (cycle: after defs)
-    _apply_same_padding, _maybe_convert_to_channels_last, _transpose_conv_kernel, _transpose_spatial_inputs, _transpose_spatial_outputs,
+    _apply_same_padding, _compute_padding_length, _maybe_convert_to_channels_last,
+    _transpose_conv_kernel, _transpose_spatial_inputs, _transpose_spatial_outputs,
 )

@@ -295,6 +295,10 @@ for pad in ["valid", "same"]:
         add("conv_transpose", IMG, R.normal(size=(3, 3, 2, 3)).astype("float32"),
             strides=strides, padding=pad, rtol=1e-4, atol=1e-5)
 add("conv", IMG, K2, dilation_rate=2, rtol=1e-4, atol=1e-5)
+IMG6 = R.normal(size=(1, 6, 6, 2)).astype("float32")  # 'same', stride 2: padding (0, 1)
+add("average_pool", IMG6, 3, strides=2, padding="same")
+add("max_pool", IMG6, 3, strides=2, padding="same")
+add("conv", IMG6, K2[:, :, :2], strides=2, padding="same", rtol=1e-4, atol=1e-5)
 add("conv", np.transpose(IMG, (0, 3, 1, 2)).copy(), K2, data_format="channels_first",
     rtol=1e-4, atol=1e-5)
 add("separable_conv", IMG, R.normal(size=(2, 2, 3, 2)).astype("float32"),
