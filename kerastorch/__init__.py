@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 
 _NAMESPACES = (
     "activations", "callbacks", "config", "constraints", "datasets", "distribute",
-    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
-    "regularizers", "saving", "utils",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
+    "random", "regularizers", "saving", "utils",
 )
 _NAMES = {
     "Sequential": "kerastorch.models",
