@@ -147,6 +147,10 @@ class SymbolicOp(Layer):
     def __call__(self, *args, **kwargs):
         if _has_kt((args, kwargs)):
             return self.symbolic_call(*args, **kwargs)
+        return self.run(*args, **kwargs)
+
+    def run(self, *args, **kwargs):
+        """The op on real tensors (what a functional model's forward calls)."""
         if self._array_args:  # numpy constants move to the device of the tensors
             device = _first_tensor(args).device
             args, kwargs = _arrays_to_tensors((args, kwargs), device)

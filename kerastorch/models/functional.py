@@ -172,7 +172,8 @@ class Functional(Model):
                 outs.append(slot_of[id(t)])
             single = isinstance(node.structure, KerasTensor)
             simple = (len(args) == 1 and type(args[0]) is _Slot and not kwargs)
-            steps.append((node.layer, args, kwargs, outs, single, simple))
+            callee = node.layer.run if isinstance(node.layer, SymbolicOp) else node.layer
+            steps.append((callee, args, kwargs, outs, single, simple))
         self.__dict__["_steps"] = steps
         self.__dict__["_num_slots"] = len(slot_of)
         self.__dict__["_input_slots"] = [slot_of[id(t)] for t in flat_inputs]
