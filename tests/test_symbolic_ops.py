@@ -187,3 +187,28 @@ def test_export_refuses_an_untranslated_op_by_name():
     model = keras.Model(inp, out)
     with pytest.raises(Unsupported, match=r"Op 'cumsum\w*' \(Cumsum\)"):
         to_torch(model)
+
+
+def test_clone_deepcopy_pickle_and_fx_keep_op_nodes():
+    import copy
+    import io
+    inp = keras.Input((6,))
+    x = inp / 255.0
+    h = keras.layers.Dense(6, name="h")(x)
+    model = keras.Model(inp, (h + x)[:, :2] * np.array([1.0, -1.0], "float32"))
+    data = np.random.default_rng(0).uniform(0, 255, size=(3, 6)).astype("float32")
+    want = model.predict(data, verbose=0)
+    np.testing.assert_allclose(want[:, 1], -(model.get_layer("h")(torch.tensor(data) / 255.0)
+                                             + torch.tensor(data) / 255.0)[:, 1].detach(),
+                               rtol=1e-6)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    for other in (clone, copy.deepcopy(model), torch.load(buffer, weights_only=False)):
+        assert [type(op).__name__ for op in other.operations] == \
+            [type(op).__name__ for op in model.operations]
+        np.testing.assert_allclose(other.predict(data, verbose=0), want, rtol=1e-6)
+    traced = torch.fx.symbolic_trace(model)
+    np.testing.assert_allclose(traced(torch.tensor(data)).detach().numpy(), want, rtol=1e-6)

@@ -28,18 +28,19 @@ NUMPY_MODULE = "keras.src.ops.numpy"
 _PLACEHOLDERS = (5, 7)
 
 
-def _as_tensor(value, like):
-    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value, device=like.device)
+def _as_tensor(value, device):
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value, device=device)
 
 
-def _first_tensor(args):
-    return next(a for a in args if isinstance(a, torch.Tensor))
+def _device_of(args):
+    """The device of the first tensor argument (None when there is none, as under fx)."""
+    return next((a.device for a in args if isinstance(a, torch.Tensor)), None)
 
 
 def _logical(fn):
     def run(*args):
-        like = _first_tensor(args)
-        return fn(*(_as_tensor(a, like) for a in args))
+        device = _device_of(args)
+        return fn(*(_as_tensor(a, device) for a in args))
     run.__name__ = fn.__name__
     return run
 
@@ -114,13 +115,20 @@ def _has_array(value) -> bool:
     return False
 
 
-def _arrays_to_tensors(value, device):
+def _arrays_to_tensors(value, device, cache=None):
+    """numpy arrays in `value` -> tensors on `device` (each copied once per device when a
+    `cache` dict is given)."""
     if isinstance(value, np.ndarray):
-        return torch.as_tensor(value, device=device)
+        if cache is None:
+            return torch.as_tensor(value, device=device)
+        key = (id(value), device)
+        if key not in cache:
+            cache[key] = torch.as_tensor(value, device=device)
+        return cache[key]
     if isinstance(value, dict):
-        return {k: _arrays_to_tensors(v, device) for k, v in value.items()}
+        return {k: _arrays_to_tensors(v, device, cache) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_arrays_to_tensors(v, device) for v in value)
+        return type(value)(_arrays_to_tensors(v, device, cache) for v in value)
     return value
 
 
@@ -143,6 +151,7 @@ class SymbolicOp(Layer):
         self.op_config = config
         self.built = True
         self._array_args = False
+        self._constants = {}  # (id(array), device) -> tensor, for numpy constants
 
     def __call__(self, *args, **kwargs):
         if _has_kt((args, kwargs)):
@@ -152,8 +161,8 @@ class SymbolicOp(Layer):
     def run(self, *args, **kwargs):
         """The op on real tensors (what a functional model's forward calls)."""
         if self._array_args:  # numpy constants move to the device of the tensors
-            device = _first_tensor(args).device
-            args, kwargs = _arrays_to_tensors((args, kwargs), device)
+            device = _device_of(args)
+            args, kwargs = _arrays_to_tensors((args, kwargs), device, self._constants)
         return type(self).fn(*args, **kwargs, **self.op_config)
 
     forward = __call__
@@ -282,3 +291,13 @@ def symbolic_call(keras_class_name, fn, args, kwargs=None, config=None, module=N
         _REGISTERED.setdefault(keras_class_name, (fn, module))
     cls = op_class(keras_class_name, fn, module)
     return cls(**(config or {})).symbolic_call(*args, **(kwargs or {}))
+
+
+def __getattr__(name):
+    """`symbolic_ops.Multiply` -> the op class (pickle finds op classes by name this way)."""
+    if name[:1].isupper():
+        try:
+            return op_class(name)
+        except ValueError:
+            pass
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
