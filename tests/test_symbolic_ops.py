@@ -212,3 +212,13 @@ def test_clone_deepcopy_pickle_and_fx_keep_op_nodes():
         np.testing.assert_allclose(other.predict(data, verbose=0), want, rtol=1e-6)
     traced = torch.fx.symbolic_trace(model)
     np.testing.assert_allclose(traced(torch.tensor(data)).detach().numpy(), want, rtol=1e-6)
+
+
+def test_torch_tensor_constants_become_arrays():
+    inp = keras.Input((3,))
+    model = keras.Model(inp, inp * torch.tensor([1.0, 2.0, 3.0]))
+    entry = model.get_config()["layers"][-1]["inbound_nodes"][0]["args"][1]
+    assert entry == {"class_name": "__numpy__",
+                     "config": {"value": [1.0, 2.0, 3.0], "dtype": "float32"}}
+    np.testing.assert_array_equal(model.predict(np.ones((2, 3), "float32"), verbose=0),
+                                  [[1.0, 2.0, 3.0]] * 2)

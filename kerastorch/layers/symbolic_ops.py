@@ -99,6 +99,17 @@ def _map(fn, value):
     return value
 
 
+def _map_constants(fn, value):
+    """`fn` applied to the torch tensors in `value` (KerasTensors kept)."""
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_constants(fn, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not _is_kt(value):
+        return type(value)(_map_constants(fn, v) for v in value)
+    return value
+
+
 def _has_kt(value) -> bool:
     found = []
     _map(found.append, value)
@@ -192,6 +203,9 @@ class SymbolicOp(Layer):
             shapes = _map(lambda t: t.shape, list(args))
             raise ValueError(f"Op {type(self).__name__} cannot be applied to these arguments "
                              f"(KerasTensor shapes {shapes}): {err}") from err
+        # torch tensor constants are kept as numpy arrays: copied to the inputs' device once,
+        # written `__numpy__` in configs
+        args, kwargs = _map_constants(lambda t: t.detach().cpu().numpy(), (args, kwargs))
         self._array_args = _has_array((args, kwargs))
         single = isinstance(runs[0], torch.Tensor)
         firsts = [runs[0]] if single else list(runs[0])

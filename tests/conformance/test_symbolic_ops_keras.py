@@ -48,7 +48,12 @@ def int_input(lib):
     return lib.Model(inp, [inp * 2, inp / 2, inp * 2.5, inp + inp, inp // 2])
 
 
-BUILDS = [scaled_residual, arithmetic, slicing, comparisons, int_input]
+def chain(lib):
+    inp = lib.Input((4,))
+    return lib.Model(inp, lib.layers.Dense(3, name="d")(inp / 255.0 * 2)[:, :2])
+
+
+BUILDS = [chain, scaled_residual, arithmetic, slicing, comparisons, int_input]
 
 
 def _as_list(out):
