@@ -187,6 +187,8 @@ def _apply(prog, layer, step, expr):
 
 
 def _functional_program(model):
+    from kerastorch.export.ops import op_expression
+    from kerastorch.layers.symbolic_ops import SymbolicOp
     from kerastorch.models.functional import _flatten
     prog = Program(model.name)
     taken = set()
@@ -208,7 +210,10 @@ def _functional_program(model):
                               f"{len(node.outputs)} outputs: not translated.")
         out_t = node.outputs[0]
         values = [var_of[id(t)] for t in ins]
-        if len(values) == 1 and type(layer) in T.TRANSLATORS:
+        if isinstance(layer, SymbolicOp):  # `x * 2`, `x[:, :1]`...
+            expr, layout = op_expression(prog, layer, node, var_of)
+            steps = None
+        elif len(values) == 1 and type(layer) in T.TRANSLATORS:
             var, shape, layout = values[0]
             steps, layout = T.translate(layer, shape, layout)
             expr = var
@@ -221,7 +226,9 @@ def _functional_program(model):
             var_of[id(out_t)] = (expr, tuple(out_t.shape), layout)
             continue
         name = identifier(layer.name, taken)
-        prog.lines.append((f"{name} = {expr}", _line_comment(layer, steps)))
+        comment = f"{layer.name} ({type(layer).__name__})" if steps is None else \
+            _line_comment(layer, steps)
+        prog.lines.append((f"{name} = {expr}", comment))
         var_of[id(out_t)] = (name, tuple(out_t.shape), layout)
 
     def out_expr(structure):

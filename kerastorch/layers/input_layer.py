@@ -30,6 +30,57 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
+    # Operators record Keras' ops (`symbolic_ops`); `==` stays identity, as in Keras.
+    def __iter__(self):
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor cannot be used as a boolean.")
+
+    def __getitem__(self, key):
+        return _op("GetItem", self, key)
+
+    def __neg__(self):
+        return _op("Negative", self)
+
+    def __abs__(self):
+        return _op("Absolute", self)
+
+    def __invert__(self):
+        return _op("LogicalNot", self)
+
+    def __ne__(self, other):
+        return _op("NotEqual", self, other)
+
+    __hash__ = object.__hash__
+
+
+def _op(keras_class_name, *args):
+    from kerastorch.layers.symbolic_ops import symbolic_call
+    return symbolic_call(keras_class_name, None, args)
+
+
+def _binary(keras_class_name, reflected=False):
+    if reflected:
+        def method(self, other):
+            return _op(keras_class_name, other, self)
+    else:
+        def method(self, other):
+            return _op(keras_class_name, self, other)
+    return method
+
+
+for _name, _cls in (("add", "Add"), ("sub", "Subtract"), ("mul", "Multiply"),
+                    ("matmul", "Matmul"), ("truediv", "TrueDivide"), ("floordiv", "FloorDivide"),
+                    ("mod", "Mod"), ("pow", "Power"), ("and", "LogicalAnd"),
+                    ("or", "LogicalOr"), ("xor", "LogicalXor")):
+    setattr(KerasTensor, f"__{_name}__", _binary(_cls))
+    setattr(KerasTensor, f"__r{_name}__", _binary(_cls, reflected=True))
+for _name, _cls in (("lt", "Less"), ("le", "LessEqual"), ("gt", "Greater"),
+                    ("ge", "GreaterEqual")):
+    setattr(KerasTensor, f"__{_name}__", _binary(_cls))
+del _name, _cls
+
 
 class Node:
     """One call of `layer` on symbolic `args`/`kwargs` that produced `outputs`."""

@@ -8,6 +8,7 @@ functional model costs what its layers cost.
 
 from kerastorch.layers.input_layer import InputLayer, KerasTensor
 from kerastorch.layers.layer import Layer
+from kerastorch.layers.symbolic_ops import SymbolicOp
 from kerastorch.models.model import Model
 from kerastorch.trainers import data_adapters as da
 
@@ -109,11 +110,15 @@ class Functional(Model):
                                  f"Received: {t!r}")
         self.__dict__["_nodes"] = self._ordered_nodes(flat_inputs, flat_outputs)
         self._build_plan(flat_inputs, flat_outputs)
-        for layer in _keras_layer_order(flat_outputs):
-            if layer.name in self._modules:
+        operations, names = _keras_layer_order(flat_outputs), set()
+        for layer in operations:
+            if layer.name in names:
                 raise ValueError(f"The name '{layer.name}' is used {2} times in the model. All "
                                  "layer names should be unique.")
-            self.add_module(layer.name, layer)
+            names.add(layer.name)
+            if not isinstance(layer, SymbolicOp):  # ops: no weights, not in `model.layers`
+                self.add_module(layer.name, layer)
+        self.__dict__["_operations"] = operations
         self.built = True
         self._batch_input_shape = flat_inputs[0].shape
         self._build_shapes = flat_inputs[0].shape if len(flat_inputs) == 1 else None
@@ -167,7 +172,8 @@ class Functional(Model):
                 outs.append(slot_of[id(t)])
             single = isinstance(node.structure, KerasTensor)
             simple = (len(args) == 1 and type(args[0]) is _Slot and not kwargs)
-            steps.append((node.layer, args, kwargs, outs, single, simple))
+            callee = node.layer.run if isinstance(node.layer, SymbolicOp) else node.layer
+            steps.append((callee, args, kwargs, outs, single, simple))
         self.__dict__["_steps"] = steps
         self.__dict__["_num_slots"] = len(slot_of)
         self.__dict__["_input_slots"] = [slot_of[id(t)] for t in flat_inputs]
@@ -281,9 +287,14 @@ class Functional(Model):
     def get_build_config(self):
         return {"input_shape": None}  # as Keras: built at construction
 
+    @property
+    def operations(self):
+        """Layers and ops (`x * 2`, `x[:, :1]`) in Keras' order, as Keras' `operations`."""
+        return list(self._operations)
+
     def _summary_rows(self):
         rows = []
-        for layer in self.layers:
+        for layer in self._operations:
             nodes = [n for n in layer.__dict__.get("_inbound_nodes", ())
                      if n in self._nodes or isinstance(layer, InputLayer)]
             shape = None

@@ -59,7 +59,7 @@ def functional_get_config(model) -> dict:
                            "keras_history": history(tensor)}}
 
     layer_configs = []
-    for layer in model.layers:
+    for layer in model._operations:
         nodes = []
         for index, node in enumerate(layer.__dict__.get("_inbound_nodes", ())):
             if isinstance(layer, InputLayer) or not kept(layer, index):

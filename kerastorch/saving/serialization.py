@@ -195,6 +195,8 @@ def _class_identity(cls):
     """(module, registered_name) as Keras writes them for `cls`."""
     if cls in _GLOBAL_CUSTOM_NAMES:
         return cls.__module__, _GLOBAL_CUSTOM_NAMES[cls]
+    if getattr(cls, "keras_module", None) is not None:  # an op (`x * 2`): keras.src.ops.*
+        return cls.keras_module, cls.__name__
     parts = cls.__module__.split(".")
     if parts[0] != "kerastorch":
         return cls.__module__, cls.__name__  # unregistered custom class
@@ -343,6 +345,9 @@ def _retrieve_class(class_name, registered, module, custom, config):
     for key in (registered, class_name):
         if key in custom:
             return custom[key]
+    if isinstance(module, str) and module.startswith("keras.src.ops"):  # an op (`x * 2`)
+        from kerastorch.layers.symbolic_ops import op_class
+        return op_class(class_name, module=module)
     cls = _builtin_classes().get(class_name) or _from_namespace(module, class_name)
     if cls is None and module in (None, "keras", "keras.layers"):
         _import_layer_modules()  # a layer defined but not yet exported by kerastorch.layers

@@ -34,7 +34,7 @@ def _graph(model):
     boxes, edges = [], []
     if isinstance(model, Functional):
         own = {id(n) for n in model._nodes}
-        for layer in model.layers:
+        for layer in model._operations:  # ops (`x * 2`) too, as Keras draws them
             nodes = [n for n in layer.__dict__.get("_inbound_nodes", ())
                      if id(n) in own or isinstance(layer, InputLayer)]
             outs = nodes[0].outputs if nodes else []
