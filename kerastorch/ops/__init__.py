@@ -2,8 +2,8 @@
 
 `import kerastorch as keras; keras.ops.softmax(x)`. Every op takes numpy arrays, Python scalars
 or lists, and torch tensors, and returns torch tensors on `kerastorch.config.device()`. The
-sub-namespaces `ops.numpy`, `ops.nn`, `ops.linalg` and `ops.math` are as in Keras. Symbolic
-`KerasTensor`s are not accepted (wrap the computation in a `Layer` or `layers.Lambda`).
+sub-namespaces `ops.numpy`, `ops.nn`, `ops.linalg` and `ops.math` are as in Keras. Given a
+symbolic `KerasTensor`, an op records a Keras op node in the functional graph (`ops.symbolic`).
 """
 
 from kerastorch.ops import linalg as linalg
@@ -356,3 +356,10 @@ from kerastorch.ops.numpy import (  # noqa: E402
     zeros as zeros,
     zeros_like as zeros_like,
 )
+
+# An op given a symbolic KerasTensor records a Keras op node (functional API), as in Keras 3.
+from kerastorch.ops import core as _core  # noqa: E402
+from kerastorch.ops import symbolic as _symbolic  # noqa: E402
+
+_symbolic.install(__import__("sys").modules[__name__],
+                  {"numpy": numpy, "nn": nn, "math": math, "linalg": linalg, "core": _core})

@@ -53,7 +53,17 @@ def chain(lib):
     return lib.Model(inp, lib.layers.Dense(3, name="d")(inp / 255.0 * 2)[:, :2])
 
 
-BUILDS = [chain, scaled_residual, arithmetic, slicing, comparisons, int_input]
+def ops_functions(lib):
+    """`keras.ops` functions on symbolic tensors: constructor arguments in the op config."""
+    ops, inp = lib.ops, lib.Input((3,))
+    h = ops.concatenate([ops.add(ops.expand_dims(inp, 1), 2.0)] * 2, axis=1)
+    h = ops.clip(ops.mean(ops.relu(h), axis=-1), 0.0, 1.5)
+    g = ops.softmax(ops.matmul(ops.reshape(ops.transpose(ops.expand_dims(inp, -1), (0, 2, 1)),
+                                           (-1, 3)), np.ones((3, 2), "float32")))
+    return lib.Model(inp, [h, g, ops.cast(ops.square(inp) > 1.0, "float32")])
+
+
+BUILDS = [chain, scaled_residual, arithmetic, slicing, comparisons, int_input, ops_functions]
 
 
 def _as_list(out):
