@@ -6,6 +6,7 @@ processed with vectorised ops, and cut back into Python lists of ints, with the 
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -13,10 +14,8 @@ import numpy as np
 
 def _flatten(seqs):
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-    if lengths.sum():
-        flat = np.concatenate([np.asarray(s, dtype=np.int64).reshape(-1) for s in seqs])
-    else:
-        flat = np.zeros(0, dtype=np.int64)
+    flat = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64,
+                       count=int(lengths.sum()))
     return flat, lengths
 
 

@@ -9,6 +9,7 @@ same files through its lookup of Keras' cache, with `$KERASTORCH_HOME` an empty 
 """
 
 import importlib
+import json
 import os
 import pickle
 
@@ -158,7 +159,6 @@ def test_reuters(homes, keras3, rng, kwargs):
 def test_word_index(homes, keras3, name):
     index = {"the": 1, "and": 2, "émigré": 3}
     with open(homes / f"{name}_word_index.json", "w") as f:
-        import json
         json.dump(index, f)
     module = getattr(kt_datasets, name)
     assert module.get_word_index() == getattr(keras3.datasets, name).get_word_index() == index
