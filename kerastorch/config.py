@@ -106,3 +106,50 @@ def to_tensor(x, dtype=None, device_=None) -> torch.Tensor:
     if device_ is not None and t.device != torch.device(device_):
         t = t.to(device_)
     return t
+
+
+# ---------------------------------------------------------------------- Keras' other settings
+def backend() -> str:
+    """The backend's name: `"torch"` (`keras.config.backend`)."""
+    return "torch"
+
+
+def enable_interactive_logging():
+    """Progress bars and messages go to stdout (the default)."""
+    from kerastorch.utils import io_utils
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging():
+    """Progress bars and messages go to Python `logging` instead of stdout."""
+    from kerastorch.utils import io_utils
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled() -> bool:
+    from kerastorch.utils import io_utils
+    return io_utils.is_interactive_logging_enabled()
+
+
+def enable_unsafe_deserialization():
+    """Allow deserializing Python lambdas from now on, in this process (`safe_mode=False`
+    everywhere)."""
+    from kerastorch.saving.serialization import enable_unsafe_deserialization as enable
+    enable()
+
+
+_TRACEBACK_FILTERING = [True]
+
+
+def enable_traceback_filtering():
+    """Recorded only: kerastorch does not filter tracebacks."""
+    _TRACEBACK_FILTERING[0] = True
+
+
+def disable_traceback_filtering():
+    """Recorded only: kerastorch does not filter tracebacks."""
+    _TRACEBACK_FILTERING[0] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return _TRACEBACK_FILTERING[0]
