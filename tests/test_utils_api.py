@@ -310,3 +310,13 @@ def test_keras_script_runs_under_kerastorch_run(tmp_path):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK True 5" in result.stdout and "2/2" in result.stdout
+
+
+def test_trainer_bar_number_format_is_keras():
+    from kerastorch.utils.progbar import format_logs
+
+    # Keras' bar: fixed when abs(v) > 1e-3 (verbose=1) or v > 1e-3 (verbose=2), else scientific
+    logs = {"loss": 0.0, "a": 0.25, "b": -0.5, "c": 0.001}
+    assert format_logs(logs) == " - loss: 0.0000e+00 - a: 0.2500 - b: -0.5000 - c: 1.0000e-03"
+    assert format_logs(logs, 2) == (" - loss: 0.0000e+00 - a: 0.2500 - b: -5.0000e-01"
+                                    " - c: 1.0000e-03")

@@ -1,43 +1,47 @@
-"""`keras.utils`: data helpers and process-wide utilities."""
+"""`keras.utils`: data helpers and process-wide utilities.
+
+The helpers added for Keras scripts (datasets, images, files, registration re-exports) load on
+first use, so importing a layer (which imports `kerastorch.utils.naming`) stays cheap.
+"""
+
+import importlib
 
 from kerastorch.config import set_random_seed as set_random_seed
-from kerastorch.saving import CustomObjectScope as CustomObjectScope
-from kerastorch.saving import custom_object_scope as custom_object_scope
-from kerastorch.saving import deserialize_keras_object as deserialize_keras_object
-from kerastorch.saving import get_custom_objects as get_custom_objects
-from kerastorch.saving import get_registered_name as get_registered_name
-from kerastorch.saving import get_registered_object as get_registered_object
-from kerastorch.saving import register_keras_serializable as register_keras_serializable
-from kerastorch.saving import serialize_keras_object as serialize_keras_object
-from kerastorch.trainers.data_adapters.utils import (
-    pack_x_y_sample_weight as pack_x_y_sample_weight,
-)
-from kerastorch.trainers.data_adapters.utils import (
-    unpack_x_y_sample_weight as unpack_x_y_sample_weight,
-)
-from kerastorch.utils.dataset_utils import image_dataset_from_directory as image_dataset_from_directory  # noqa: E501
-from kerastorch.utils.dataset_utils import split_dataset as split_dataset
-from kerastorch.utils.dataset_utils import text_dataset_from_directory as text_dataset_from_directory  # noqa: E501
-from kerastorch.utils.dataset_utils import (
-    timeseries_dataset_from_array as timeseries_dataset_from_array,
-)
-from kerastorch.utils.file_utils import get_file as get_file
-from kerastorch.utils.general_utils import clear_session as clear_session
-from kerastorch.utils.general_utils import get_source_inputs as get_source_inputs
-from kerastorch.utils.general_utils import is_keras_tensor as is_keras_tensor
-from kerastorch.utils.general_utils import standardize_dtype as standardize_dtype
-from kerastorch.utils.image_utils import array_to_img as array_to_img
-from kerastorch.utils.image_utils import img_to_array as img_to_array
-from kerastorch.utils.image_utils import load_img as load_img
-from kerastorch.utils.image_utils import save_img as save_img
-from kerastorch.utils.io_utils import disable_interactive_logging as disable_interactive_logging
-from kerastorch.utils.io_utils import enable_interactive_logging as enable_interactive_logging
-from kerastorch.utils.io_utils import (
-    is_interactive_logging_enabled as is_interactive_logging_enabled,
-)
-from kerastorch.utils.keras_progbar import Progbar as Progbar
 from kerastorch.utils.model_visualization import plot_model as plot_model
 from kerastorch.utils.numerical_utils import normalize as normalize
 from kerastorch.utils.numerical_utils import to_categorical as to_categorical
 from kerastorch.utils.py_dataset import PyDataset as PyDataset, PyDataset as Sequence  # noqa
-from kerastorch.utils.sequence_utils import pad_sequences as pad_sequences
+
+_LAZY = {
+    "kerastorch.saving": (
+        "CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+        "get_custom_objects", "get_registered_name", "get_registered_object",
+        "register_keras_serializable", "serialize_keras_object"),
+    "kerastorch.trainers.data_adapters.utils": (
+        "pack_x_y_sample_weight", "unpack_x_y_sample_weight"),
+    "kerastorch.utils.dataset_utils": (
+        "image_dataset_from_directory", "split_dataset", "text_dataset_from_directory",
+        "timeseries_dataset_from_array"),
+    "kerastorch.utils.file_utils": ("get_file",),
+    "kerastorch.utils.general_utils": (
+        "clear_session", "get_source_inputs", "is_keras_tensor", "standardize_dtype"),
+    "kerastorch.utils.image_utils": ("array_to_img", "img_to_array", "load_img", "save_img"),
+    "kerastorch.utils.io_utils": (
+        "disable_interactive_logging", "enable_interactive_logging",
+        "is_interactive_logging_enabled"),
+    "kerastorch.utils.keras_progbar": ("Progbar",),
+    "kerastorch.utils.sequence_utils": ("pad_sequences",),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kerastorch.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
