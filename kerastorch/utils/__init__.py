@@ -7,6 +7,7 @@ first use, so importing a layer (which imports `kerastorch.utils.naming`) stays 
 import importlib
 
 from kerastorch.config import set_random_seed as set_random_seed
+from kerastorch.utils.model_visualization import model_to_dot as model_to_dot
 from kerastorch.utils.model_visualization import plot_model as plot_model
 from kerastorch.utils.numerical_utils import normalize as normalize
 from kerastorch.utils.numerical_utils import to_categorical as to_categorical
@@ -22,6 +23,7 @@ _LAZY = {
     "kerastorch.utils.dataset_utils": (
         "image_dataset_from_directory", "split_dataset", "text_dataset_from_directory",
         "timeseries_dataset_from_array"),
+    "kerastorch.utils.config_dict": ("Config",),
     "kerastorch.utils.file_utils": ("get_file",),
     "kerastorch.utils.general_utils": (
         "clear_session", "get_source_inputs", "is_keras_tensor", "standardize_dtype"),

@@ -209,3 +209,17 @@ def test_layer_alias_names_match_keras(keras3):
     for name in aliases:
         k_target = getattr(keras3.layers, name).__name__
         assert getattr(kt.layers, name).__name__ == k_target, name
+
+
+def test_config_behaves_as_keras(keras3):
+    for mod in (keras3, kt):
+        c = mod.utils.Config(lr=0.1, name="x")
+        c.batch = 4
+        c["epochs"] = 2
+        assert list(c) == ["batch", "epochs", "lr", "name"] and c.lr == 0.1 and len(c) == 4
+        assert c.to_json() == '{"lr": 0.1, "name": "x", "batch": 4, "epochs": 2}'
+        c.freeze()
+        with pytest.raises(ValueError, match="frozen"):
+            c.lr = 1
+        with pytest.raises(AttributeError, match="Did you mean 'batch'"):
+            c.bacth
