@@ -153,3 +153,34 @@ def disable_traceback_filtering():
 
 def is_traceback_filtering_enabled() -> bool:
     return _TRACEBACK_FILTERING[0]
+
+
+_FLASH_ATTENTION = [None]
+
+
+def enable_flash_attention():
+    """Recorded (`is_flash_attention_enabled()` -> True); torch's attention kernels choose the
+    flash kernel themselves where the device supports it."""
+    _FLASH_ATTENTION[0] = True
+
+
+def disable_flash_attention():
+    """Recorded (`is_flash_attention_enabled()` -> False)."""
+    _FLASH_ATTENTION[0] = False
+
+
+def is_flash_attention_enabled():
+    """None (automatic, the default), or what `enable/disable_flash_attention` set."""
+    return _FLASH_ATTENTION[0]
+
+
+def is_nnx_enabled() -> bool:
+    """Always False: Flax NNX is a JAX-backend feature."""
+    return False
+
+
+def set_backend(backend):
+    """Only `"torch"` is available in kerastorch (Keras reloads itself on another backend)."""
+    if backend != "torch":
+        raise ValueError(f"kerastorch runs on the torch backend only. Received: "
+                         f"backend={backend!r}")
