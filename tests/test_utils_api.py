@@ -320,3 +320,18 @@ def test_trainer_bar_number_format_is_keras():
     assert format_logs(logs) == " - loss: 0.0000e+00 - a: 0.2500 - b: -0.5000 - c: 1.0000e-03"
     assert format_logs(logs, 2) == (" - loss: 0.0000e+00 - a: 0.2500 - b: -5.0000e-01"
                                     " - c: 1.0000e-03")
+
+
+def test_dataset_map_take_prefetch_and_format(png_tree):
+    root, _ = png_tree
+    ds = keras.utils.image_dataset_from_directory(root, batch_size=3, image_size=(4, 6),
+                                                  shuffle=False, verbose=False, format="grain")
+    mapped = ds.map(lambda x, y: (x / 255.0, y + 1)).prefetch(2).cache()
+    assert len(mapped) == 3 and mapped.class_names == ["a", "b"]
+    x, y = mapped[0]
+    np.testing.assert_allclose(x, ds[0][0] / 255.0)
+    np.testing.assert_array_equal(y, [1, 1, 1])
+    first = list(ds.take(1))
+    assert len(first) == 1 and first[0][0].shape == (3, 4, 6, 3)
+    with pytest.raises(ValueError, match="format"):
+        keras.utils.text_dataset_from_directory(root, format="torch")

@@ -1,5 +1,5 @@
-"""Datasets from arrays and folders: `timeseries_dataset_from_array`,
-`image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`.
+"""Datasets from arrays: `timeseries_dataset_from_array`, `split_dataset`, and the
+`ArrayDataset` that they and `directory_datasets` (image/text folders) return.
 
 Keras returns `tf.data` datasets; here each is a `PyDataset` of numpy batches (so `fit`,
 `evaluate` and `predict` take it, and `for x, y in ds` iterates its batches) with the same
@@ -8,17 +8,12 @@ samples, labels and batches. Shuffling: files are ordered exactly as Keras order
 `tf.data` shuffle buffer has no equivalent, so each later epoch is a fresh seeded permutation.
 """
 
-import os
 import random
 
 import numpy as np
 import torch
 
-from kerastorch.utils.io_utils import print_msg
 from kerastorch.utils.py_dataset import PyDataset
-
-IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-
 
 class ArrayDataset(PyDataset):
     """Batches of `batch_size` samples drawn from in-memory items.
@@ -62,23 +57,73 @@ class ArrayDataset(PyDataset):
         if self._shuffle:
             self._order = self._rng.permutation(self._n)
 
+    # The few `tf.data.Dataset` methods Keras examples chain onto these datasets.
     def take(self, count):
-        """The first `count` batches (as `tf.data.Dataset.take`), as a list."""
-        return [self[i] for i in range(min(count, self.num_batches))]
+        """A dataset of the first `count` batches (`tf.data.Dataset.take`)."""
+        return _Mapped(self, None, min(count, self.num_batches))
+
+    def map(self, map_func, num_parallel_calls=None, deterministic=None):
+        """A dataset whose batches are `map_func(*batch)` (a tuple batch is unpacked, as
+        `tf.data.Dataset.map` does)."""
+        return _Mapped(self, map_func, self.num_batches)
+
+    def prefetch(self, buffer_size=None):
+        """Returns the dataset itself (`fit` fetches PyDataset batches ahead with `workers`)."""
+        return self
+
+    def cache(self, filename=""):
+        """Returns the dataset itself (batches are built from memory or files each time)."""
+        return self
+
+
+class _Mapped(ArrayDataset):
+    """`source`'s batches through `fn` (None: unchanged), the first `count` of them."""
+
+    def __init__(self, source, fn, count):
+        PyDataset.__init__(self)
+        self._source, self._fn, self._count = source, fn, count
+        self.class_names = getattr(source, "class_names", None)
+        self.file_paths = getattr(source, "file_paths", None)
+
+    @property
+    def num_batches(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if index < 0 or index >= self._count:
+            raise IndexError(f"Batch index {index} is out of range for a dataset of "
+                             f"{self._count} batches.")
+        batch = self._source[index]
+        if self._fn is None:
+            return batch
+        return self._fn(*batch) if isinstance(batch, tuple) else self._fn(batch)
+
+    def on_epoch_begin(self):
+        self._source.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self._source.on_epoch_end()
+
+
+def _check_format(format):
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
 
 
 # ---------------------------------------------------------------------------- timeseries
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
                                   sampling_rate=1, batch_size=128, shuffle=False, seed=None,
-                                  start_index=None, end_index=None):
+                                  start_index=None, end_index=None, format="tf"):
     """Sliding windows over `data`: batches of `(batch, sequence_length, ...)` sequences.
 
     Sequence `i` is `data[start_index + p : ... : sampling_rate]` (`sequence_length` steps)
     for start position `p = i * sequence_stride`; its target is `targets[start_index + p]`.
     Args as Keras: `targets` may be None; `shuffle` permutes the windows
     (`numpy.random.RandomState(seed)`, as Keras); `start_index`/`end_index` bound the rows used
-    (`end_index` excluded).
+    (`end_index` excluded). `format` (`"tf"`/`"grain"` in Keras) is accepted; both give this
+    dataset.
     """
+    _check_format(format)
     if start_index:
         if start_index < 0:
             raise ValueError("`start_index` must be 0 or greater. "
@@ -122,212 +167,6 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         return x if target_rows is None else (x, target_rows[pos])
 
     return ArrayDataset(load, len(starts), batch_size, shuffle=shuffle, seed=seed)
-
-
-# ---------------------------------------------------------------------------- directories
-def _check_validation_split(validation_split, subset, shuffle, seed):
-    if validation_split and not 0 < validation_split < 1:
-        raise ValueError("`validation_split` must be between 0 and 1, received: "
-                         f"{validation_split}")
-    if (validation_split or subset) and not (validation_split and subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
-    if subset not in ("training", "validation", "both", None):
-        raise ValueError('`subset` must be either "training", "validation" or "both", '
-                         f"received: {subset}")
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
-                         "a `seed` argument, to make sure that there is no overlap between the "
-                         "training and validation subset.")
-
-
-def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None,
-                    follow_links=False, verbose=True):
-    """`(file_paths, labels, class_names)` in Keras' order (Keras' `index_directory`)."""
-    if labels == "inferred":
-        subdirs = [d for d in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")]
-        if class_names is not None:
-            if not set(class_names).issubset(set(subdirs)):
-                raise ValueError("The `class_names` passed did not match the names of the "
-                                 "subdirectories of the target directory. Expected: "
-                                 f"{subdirs} (or a subset of it), but received: "
-                                 f"class_names={class_names}")
-            subdirs = class_names
-    else:
-        subdirs = [""]
-        if class_names is not None:
-            raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be "
-                             "specified." if labels is None else
-                             "When argument `labels` is specified, argument `class_names` "
-                             "cannot be specified (the `class_names` will be the sorted list "
-                             "of labels).")
-    class_names = subdirs
-    filenames, label_list = [], []
-    for index, subdir in enumerate(subdirs):
-        folder = os.path.join(directory, subdir)
-        dirname = os.path.basename(folder)
-        walk = sorted(os.walk(folder, followlinks=follow_links), key=lambda w: w[0])
-        for root, _, files in walk:
-            for fname in sorted(files):
-                if fname.lower().endswith(formats):
-                    path = os.path.join(root, fname)
-                    filenames.append(os.path.join(dirname, os.path.relpath(path, folder)))
-                    label_list.append(index)
-    if labels == "inferred":
-        labels = np.asarray(label_list, dtype="int32")
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(filenames):
-            raise ValueError("Expected the lengths of `labels` to match the number of files in "
-                             f"the target directory. len(labels) is {len(labels)} while we "
-                             f"found {len(filenames)} files in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = np.asarray(labels)
-    if verbose:
-        print_msg(f"Found {len(filenames)} files." if labels is None else
-                  f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
-    paths = [os.path.join(directory, f) for f in filenames]
-    if shuffle:
-        if seed is None:
-            seed = np.random.randint(1e6)
-        np.random.RandomState(seed).shuffle(paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return paths, labels, class_names
-
-
-def _split(samples, labels, validation_split, subset):
-    if not validation_split:
-        return samples, labels
-    n_val = int(validation_split * len(samples))
-    if subset == "training":
-        print_msg(f"Using {len(samples) - n_val} files for training.")
-        return samples[:-n_val], None if labels is None else labels[:-n_val]
-    print_msg(f"Using {n_val} files for validation.")
-    return samples[-n_val:], None if labels is None else labels[-n_val:]
-
-
-def _encode_labels(labels, label_mode, num_classes):
-    if label_mode == "binary":
-        return np.asarray(labels, "float32")[:, None]
-    if label_mode == "categorical":
-        return np.eye(num_classes, dtype="float32")[np.asarray(labels)]
-    return np.asarray(labels)
-
-
-def _from_directory(directory, labels, label_mode, class_names, batch_size, shuffle, seed,
-                    validation_split, subset, follow_links, verbose, formats, load_one, kind):
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError("`labels` argument should be a list/tuple of integer labels, of the "
-                             f"same size as the number of {kind} files in the target directory. "
-                             'Pass `labels="inferred"` to infer them from the subdirectory '
-                             f"names, or `labels=None` for no labels. Received: labels={labels}")
-        if class_names:
-            raise ValueError('You can only pass `class_names` if `labels="inferred"`. Received: '
-                             f"labels={labels}, and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", '
-                         f"or None. Received: label_mode={label_mode}")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    _check_validation_split(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = index_directory(
-        directory, labels, formats=formats, class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
-                         f"class_names. Received: class_names={class_names}")
-    num_classes = len(class_names) if class_names else 0
-
-    def make(subset_name, shuffle_epochs):
-        sub_paths, sub_labels = _split(paths, labels, validation_split, subset_name)
-        if not sub_paths:
-            raise ValueError(f"No {subset_name or ''} {kind}s found in directory {directory}. "
-                             f"Allowed formats: {formats}".replace("  ", " "))
-        encoded = None if sub_labels is None else _encode_labels(sub_labels, label_mode,
-                                                                 num_classes)
-
-        def load(idx):
-            x = np.stack([load_one(sub_paths[i]) for i in idx])
-            return x if encoded is None else (x, encoded[idx])
-
-        ds = ArrayDataset(load, len(sub_paths), batch_size, shuffle=shuffle_epochs, seed=seed)
-        ds.class_names, ds.file_paths = class_names, list(sub_paths)
-        return ds
-
-    if subset == "both":
-        return make("training", shuffle), make("validation", False)
-    return make(subset, shuffle and subset != "validation")
-
-
-def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
-                                 class_names=None, color_mode="rgb", batch_size=32,
-                                 image_size=(256, 256), shuffle=True, seed=None,
-                                 validation_split=None, subset=None, interpolation="bilinear",
-                                 follow_links=False, crop_to_aspect_ratio=False,
-                                 pad_to_aspect_ratio=False, data_format=None, verbose=True):
-    """Batches of images (float32, resized to `image_size`) and labels from a folder tree.
-
-    `directory/class_a/*.png`, `directory/class_b/*.png` with `labels="inferred"` gives labels
-    0, 1 (class names sorted). `label_mode`: `"int"` (int32 `(batch,)`), `"categorical"`
-    (one-hot float32), `"binary"` (float32 `(batch, 1)`), None (images only). The dataset has
-    `class_names` and `file_paths`; `subset="both"` returns `(train, validation)`.
-    """
-    from kerastorch import config
-    from kerastorch.layers.preprocessing_image.image_ops import resize_images
-    from kerastorch.utils.image_utils import load_img
-
-    modes = {"rgb": "rgb", "rgba": "rgba", "grayscale": "grayscale"}
-    if color_mode not in modes:
-        raise ValueError('`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
-                         f"Received: color_mode={color_mode}")
-    if isinstance(image_size, int):
-        image_size = (image_size, image_size)
-    elif not isinstance(image_size, (list, tuple)) or len(image_size) != 2:
-        raise ValueError("Invalid `image_size` value. Expected a tuple of 2 integers. "
-                         f"Received: image_size={image_size}")
-    interpolation = interpolation.lower()
-    supported = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
-    if interpolation not in supported:
-        raise ValueError(f"Argument `interpolation` should be one of {supported}. "
-                         f"Received: interpolation={interpolation}")
-    data_format = data_format or config.image_data_format()
-
-    def load_one(path):
-        img = np.asarray(load_img(path, color_mode=color_mode), dtype="float32")
-        if img.ndim == 2:
-            img = img[:, :, None]
-        if img.shape[:2] != tuple(image_size):
-            img = resize_images(torch.from_numpy(img), image_size, interpolation=interpolation,
-                                crop_to_aspect_ratio=crop_to_aspect_ratio,
-                                pad_to_aspect_ratio=pad_to_aspect_ratio).numpy()
-        return img.transpose(2, 0, 1) if data_format == "channels_first" else img
-
-    return _from_directory(directory, labels, label_mode, class_names, batch_size, shuffle,
-                           seed, validation_split, subset, follow_links, verbose, IMAGE_FORMATS,
-                           load_one, "image")
-
-
-def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
-                                class_names=None, batch_size=32, max_length=None, shuffle=True,
-                                seed=None, validation_split=None, subset=None,
-                                follow_links=False, verbose=True):
-    """Batches of texts (numpy arrays of `str`) and labels from `.txt` files in a folder tree.
-
-    As `image_dataset_from_directory`; `max_length` truncates each text to that many characters.
-    """
-    def load_one(path):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        return np.asarray(text if max_length is None else text[:max_length], dtype=object)
-
-    return _from_directory(directory, labels, label_mode, class_names, batch_size, shuffle,
-                           seed, validation_split, subset, follow_links, verbose, (".txt",),
-                           load_one, "text")
 
 
 # ---------------------------------------------------------------------------- split
@@ -412,3 +251,12 @@ def _rescale_split_sizes(left_size, right_size, total):
                              f"`right_size`={right_size}.Resulting {side} side dataset split "
                              "will be empty. Adjust any of the aforementioned parameters")
     return int(left), int(right)
+
+
+# Keras' names, all from `kerastorch.utils.dataset_utils`.
+from kerastorch.utils.directory_datasets import (  # noqa: E402
+    IMAGE_FORMATS as IMAGE_FORMATS,
+    image_dataset_from_directory as image_dataset_from_directory,
+    index_directory as index_directory,
+    text_dataset_from_directory as text_dataset_from_directory,
+)

@@ -97,8 +97,9 @@ def _targets(datadir, fname, provided_fname, extract):
 def _cache_dirs(cache_dir, cache_subdir):
     if cache_dir is not None:
         base = os.path.expanduser(cache_dir)
-        if not os.access(base, os.W_OK) and not os.path.isdir(base):
-            base = os.path.join(tempfile.gettempdir(), ".keras")
+        if not os.access(base, os.W_OK):  # as Keras: unwritable (or missing) -> /tmp/.keras
+            base = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(),
+                                ".keras")
         return [os.path.join(base, cache_subdir)]
     from kerastorch.datasets._cache import keras_home, kerastorch_home
     return [os.path.join(kerastorch_home(), cache_subdir), os.path.join(keras_home(),

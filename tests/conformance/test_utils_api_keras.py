@@ -168,9 +168,12 @@ def test_get_file_matches_keras_paths(keras3, tmp_path):
     import hashlib
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     origin = src.as_uri()
+    (tmp_path / "k").mkdir()
+    (tmp_path / "t").mkdir()
     want = keras3.utils.get_file("data.csv", origin, file_hash=digest,
                                  cache_dir=str(tmp_path / "k"))
     got = kt.utils.get_file("data.csv", origin, file_hash=digest, cache_dir=str(tmp_path / "t"))
+    assert got == str(tmp_path / "t" / "datasets" / "data.csv")
     assert os.path.relpath(got, tmp_path / "t") == os.path.relpath(want, tmp_path / "k")
     assert open(got).read() == open(want).read()
 
