@@ -335,3 +335,13 @@ def test_dataset_map_take_prefetch_and_format(png_tree):
     assert len(first) == 1 and first[0][0].shape == (3, 4, 6, 3)
     with pytest.raises(ValueError, match="format"):
         keras.utils.text_dataset_from_directory(root, format="torch")
+
+
+def test_progbar_accepts_torch_tensors(capsys):
+    bar = keras.utils.Progbar(2, interval=0, stateful_metrics=["acc"])
+    bar.update(1, [("loss", torch.tensor(0.5, requires_grad=True)), ("acc", torch.tensor(0.25))])
+    bar.update(2, [("loss", torch.tensor([0.1, 0.3])), ("acc", torch.tensor(0.75))])
+    out = capsys.readouterr().out
+    # step 1 shows the values; the final update (Keras) shows the last value, mean(0.1, 0.3)
+    assert "loss: 0.5000 - acc: 0.2500" in out
+    assert out.rstrip().endswith("loss: 0.2000 - acc: 0.7500")

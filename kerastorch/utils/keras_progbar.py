@@ -68,6 +68,8 @@ class Progbar:
         if finalize is None:
             finalize = False if self.target is None else current >= self.target
         for k, v in values or []:
+            if hasattr(v, "detach"):  # a torch tensor (any device): its value, as numpy
+                v = v.detach().cpu().numpy()
             if k not in self._values_order:
                 self._values_order.append(k)
             if self._stateless(k) and not finalize:
