@@ -345,3 +345,18 @@ def test_progbar_accepts_torch_tensors(capsys):
     # step 1 shows the values; the final update (Keras) shows the last value, mean(0.1, 0.3)
     assert "loss: 0.5000 - acc: 0.2500" in out
     assert out.rstrip().endswith("loss: 0.2000 - acc: 0.7500")
+
+
+@pytest.mark.parametrize("interpolation", ["area", "nearest", "bilinear"])
+def test_image_dataset_resize_of_a_flat_image_keeps_values(png_tree, interpolation):
+    root, pixels = png_tree
+    ds = keras.utils.image_dataset_from_directory(root, batch_size=7, image_size=(2, 2),
+                                                  shuffle=False, verbose=False,
+                                                  interpolation=interpolation,
+                                                  data_format="channels_first")
+    x, _ = ds[0]
+    assert x.shape == (7, 3, 2, 2)
+    # each image is flat (10 * class + i) apart from pixel (0, 0); the bottom-right cell of a
+    # 2x2 resize of a 4x6 image only sees the flat region
+    flat = [pixels[p][3, 5, 0] for p in ds.file_paths]
+    np.testing.assert_allclose(x[:, 0, 1, 1], flat)

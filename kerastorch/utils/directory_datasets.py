@@ -197,9 +197,18 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         if img.ndim == 2:
             img = img[:, :, None]
         if img.shape[:2] != tuple(image_size):
-            img = resize_images(torch.from_numpy(img), image_size, interpolation=interpolation,
-                                crop_to_aspect_ratio=crop_to_aspect_ratio,
-                                pad_to_aspect_ratio=pad_to_aspect_ratio).numpy()
+            if interpolation == "area":  # TF's area resize: torch's adaptive average
+                if crop_to_aspect_ratio or pad_to_aspect_ratio:
+                    raise NotImplementedError("`interpolation='area'` with crop or pad to "
+                                              "aspect ratio is not supported in kerastorch.")
+                t = torch.from_numpy(img).permute(2, 0, 1)[None]
+                img = torch.nn.functional.interpolate(t, size=tuple(image_size), mode="area")
+                img = img[0].permute(1, 2, 0).numpy()
+            else:
+                img = resize_images(torch.from_numpy(img), image_size,
+                                    interpolation=interpolation,
+                                    crop_to_aspect_ratio=crop_to_aspect_ratio,
+                                    pad_to_aspect_ratio=pad_to_aspect_ratio).numpy()
         return img.transpose(2, 0, 1) if data_format == "channels_first" else img
 
     return _from_directory(directory, labels, label_mode, class_names, batch_size, shuffle,
