@@ -360,3 +360,19 @@ def test_image_dataset_resize_of_a_flat_image_keeps_values(png_tree, interpolati
     # 2x2 resize of a 4x6 image only sees the flat region
     flat = [pixels[p][3, 5, 0] for p in ds.file_paths]
     np.testing.assert_allclose(x[:, 0, 1, 1], flat)
+
+
+def test_batches_are_cpu_tensors_like_tf_tensors(png_tree, tmp_path):
+    root, _ = png_tree
+    x, y = keras.utils.image_dataset_from_directory(root, batch_size=2, image_size=(4, 6),
+                                                    shuffle=False, verbose=False)[0]
+    assert isinstance(x, torch.Tensor) and x.dtype == torch.float32 and x.device.type == "cpu"
+    assert y.dtype == torch.int32 and x[0].numpy().astype("uint8").shape == (4, 6, 3)
+    xs, ys = keras.utils.timeseries_dataset_from_array(np.arange(6.0), np.arange(6), 2,
+                                                       batch_size=None)[1]
+    assert xs.dtype == torch.float64 and xs.tolist() == [1.0, 2.0] and int(ys) == 1
+    (tmp_path / "t" / "c").mkdir(parents=True)
+    (tmp_path / "t" / "c" / "a.txt").write_text("hi")
+    texts, labels = keras.utils.text_dataset_from_directory(tmp_path / "t", verbose=False)[0]
+    assert isinstance(texts, np.ndarray) and texts.tolist() == ["hi"]
+    assert isinstance(labels, torch.Tensor) and labels.tolist() == [0]

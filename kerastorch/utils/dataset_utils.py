@@ -1,9 +1,10 @@
 """Datasets from arrays: `timeseries_dataset_from_array`, `split_dataset`, and the
 `ArrayDataset` that they and `directory_datasets` (image/text folders) return.
 
-Keras returns `tf.data` datasets; here each is a `PyDataset` of numpy batches (so `fit`,
-`evaluate` and `predict` take it, and `for x, y in ds` iterates its batches) with the same
-samples, labels and batches. Shuffling: files are ordered exactly as Keras orders them
+Keras returns `tf.data` datasets; here each is a `PyDataset` of CPU torch-tensor batches
+(numeric data; texts stay numpy arrays of `str`), so `fit`, `evaluate` and `predict` take it,
+`for x, y in ds` iterates its batches and `x.numpy()` works as on a `tf.Tensor`; the samples,
+labels and batches are Keras'. Shuffling: files are ordered exactly as Keras orders them
 (`numpy.random.RandomState(seed)`), time windows as Keras' start positions; Keras' extra
 `tf.data` shuffle buffer has no equivalent, so each later epoch is a fresh seeded permutation.
 """
@@ -14,6 +15,16 @@ import numpy as np
 import torch
 
 from kerastorch.utils.py_dataset import PyDataset
+
+
+def _as_tensors(batch):
+    """numpy batch (or tuple of them) -> CPU tensors, sharing memory; `str` arrays stay."""
+    if isinstance(batch, tuple):
+        return tuple(_as_tensors(b) for b in batch)
+    if isinstance(batch, (np.ndarray, np.generic)) and batch.dtype.kind in "biuf":
+        return torch.from_numpy(np.ascontiguousarray(batch))
+    return batch
+
 
 class ArrayDataset(PyDataset):
     """Batches of `batch_size` samples drawn from in-memory items.
@@ -46,8 +57,11 @@ class ArrayDataset(PyDataset):
                              f"{self.num_batches} batches.")
         if self.batch_size is None:
             batch = self._load(self._order[index:index + 1])
-            return tuple(b[0] for b in batch) if isinstance(batch, tuple) else batch[0]
-        return self._load(self._order[index * self.batch_size:(index + 1) * self.batch_size])
+            batch = tuple(b[0] for b in batch) if isinstance(batch, tuple) else batch[0]
+        else:
+            size = self.batch_size
+            batch = self._load(self._order[index * size:(index + 1) * size])
+        return _as_tensors(batch)
 
     def __iter__(self):
         for i in range(self.num_batches):
