@@ -1,5 +1,6 @@
 """`image_dataset_from_directory` and `text_dataset_from_directory`: a folder tree of files
-(one subfolder per class) -> an `ArrayDataset` of numpy batches, files in Keras' order.
+(one subfolder per class) -> an `ArrayDataset` of batches (CPU tensors; texts as `str`
+arrays), files in Keras' order.
 
 Keras returns `tf.data` datasets; here the files are listed and shuffled exactly as Keras
 lists them (`index_directory`, `numpy.random.RandomState(seed)`), split the same way
