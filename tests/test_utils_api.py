@@ -187,7 +187,6 @@ def test_is_keras_tensor_and_get_source_inputs():
 
 def test_pack_unpack_and_registration_reexports():
     x = np.ones(2)
-    assert keras.utils.pack_x_y_sample_weight(x) == (x,)
     assert keras.utils.unpack_x_y_sample_weight((x, 1)) == (x, 1, None)
 
     @keras.utils.register_keras_serializable(package="utilsapi_test")

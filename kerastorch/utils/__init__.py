@@ -18,15 +18,14 @@ _LAZY = {
         "CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
         "get_custom_objects", "get_registered_name", "get_registered_object",
         "register_keras_serializable", "serialize_keras_object"),
-    "kerastorch.trainers.data_adapters.utils": (
-        "pack_x_y_sample_weight", "unpack_x_y_sample_weight"),
     "kerastorch.utils.dataset_utils": (
         "image_dataset_from_directory", "split_dataset", "text_dataset_from_directory",
         "timeseries_dataset_from_array"),
     "kerastorch.utils.config_dict": ("Config",),
     "kerastorch.utils.file_utils": ("get_file",),
     "kerastorch.utils.general_utils": (
-        "clear_session", "get_source_inputs", "is_keras_tensor", "standardize_dtype"),
+        "clear_session", "get_source_inputs", "is_keras_tensor", "pack_x_y_sample_weight",
+        "standardize_dtype", "unpack_x_y_sample_weight"),
     "kerastorch.utils.image_utils": ("array_to_img", "img_to_array", "load_img", "save_img"),
     "kerastorch.utils.io_utils": (
         "disable_interactive_logging", "enable_interactive_logging",

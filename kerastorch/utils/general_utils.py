@@ -79,3 +79,23 @@ def get_source_inputs(tensor):
             if all(x is not s for s in sources):
                 sources.append(x)
     return sources
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Keras' `keras.utils.pack_x_y_sample_weight`: `x` alone (or `(x,)` when `x` is a
+    tuple/list), `(x, y)`, or `(x, y, sample_weight)`. As Keras, `sample_weight` without `y`
+    is dropped."""
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` (missing
+    parts are None)."""
+    from kerastorch.trainers.data_adapters.utils import unpack_x_y_sample_weight as unpack
+
+    x, y, sample_weight = unpack(data)
+    return x, y, sample_weight

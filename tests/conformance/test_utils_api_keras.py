@@ -226,3 +226,12 @@ def test_config_behaves_as_keras(keras3):
             c.lr = 1
         with pytest.raises(AttributeError, match="Did you mean 'batch'"):
             c.bacth
+
+
+@pytest.mark.parametrize("args", [("x",), (["x", "z"],), (("x",),), ("x", "y"), ("x", "y", "w"),
+                                  ("x", None, "w")])
+def test_pack_unpack_match_keras(keras3, args):
+    want = keras3.utils.pack_x_y_sample_weight(*args)
+    got = kt.utils.pack_x_y_sample_weight(*args)
+    assert got == want and type(got) is type(want)
+    assert kt.utils.unpack_x_y_sample_weight(got) == keras3.utils.unpack_x_y_sample_weight(want)
