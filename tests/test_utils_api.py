@@ -375,3 +375,12 @@ def test_batches_are_cpu_tensors_like_tf_tensors(png_tree, tmp_path):
     texts, labels = keras.utils.text_dataset_from_directory(tmp_path / "t", verbose=False)[0]
     assert isinstance(texts, np.ndarray) and texts.tolist() == ["hi"]
     assert isinstance(labels, torch.Tensor) and labels.tolist() == [0]
+
+
+def test_split_dataset_of_a_batched_dataset_rebatches():
+    ds = keras.utils.timeseries_dataset_from_array(np.arange(10), np.arange(10) * 3, 2,
+                                                   batch_size=3)  # 9 windows
+    left, right = keras.utils.split_dataset(ds, left_size=5)
+    assert (len(left), len(right)) == (2, 2)  # 5 -> 3 + 2, 4 -> 3 + 1
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in right]), [15, 18, 21, 24])
+    np.testing.assert_array_equal(left[1][0], [[3, 4], [4, 5]])

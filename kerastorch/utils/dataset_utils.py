@@ -201,20 +201,34 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     """Split a dataset into a left and a right part (Keras' order and sizes).
 
     Args:
-        dataset: An array, a list/tuple of arrays (split along their first axis together), or
-            a torch `Dataset`/iterable of samples.
+        dataset: An array, a list/tuple of arrays (split along their first axis together), a
+            torch `Dataset`/iterable of samples, or a batched dataset of this module (its
+            samples are split and both parts batched as it was, as Keras re-batches).
         left_size: Int (samples) or float in (0, 1) (fraction, rounded); default: the rest.
         right_size: Likewise for the right part.
         shuffle: Shuffle the samples first (Python's `random.seed(seed)`, as Keras).
         seed: Seed for the shuffle.
 
     Returns:
-        `(left, right)`, each a torch `Dataset` of samples (tuples when `dataset` is a tuple).
+        `(left, right)`, each a torch `Dataset` of samples (tuples when `dataset` is a tuple),
+        or batched datasets for a batched input.
     """
     if right_size is None and left_size is None:
         raise ValueError("At least one of the `left_size` or `right_size` must be specified. "
                          "Received: left_size=None and right_size=None")
-    if isinstance(dataset, np.ndarray) or torch.is_tensor(dataset):
+    batch_size = None
+    if isinstance(dataset, PyDataset):  # batched: split its samples, re-batch both parts
+        batch_size = getattr(dataset, "batch_size", None)
+        samples = []
+        for i in range(dataset.num_batches):
+            batch = dataset[i]
+            if batch_size is None:
+                samples.append(batch)
+            elif isinstance(batch, tuple):
+                samples.extend(zip(*batch))
+            else:
+                samples.extend(batch)
+    elif isinstance(dataset, np.ndarray) or torch.is_tensor(dataset):
         samples = list(dataset)
     elif isinstance(dataset, (list, tuple)):
         samples = list(zip(*dataset))
@@ -233,7 +247,20 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         random.seed(seed)
         random.shuffle(samples)
     left, right = _rescale_split_sizes(left_size, right_size, len(samples))
-    return SampleDataset(samples[:left]), SampleDataset(samples[-right:])
+    if batch_size is None:
+        return SampleDataset(samples[:left]), SampleDataset(samples[-right:])
+    return _batched(samples[:left], batch_size), _batched(samples[-right:], batch_size)
+
+
+def _batched(samples, batch_size):
+    def load(idx):
+        picked = [samples[i] for i in idx]
+        if isinstance(picked[0], tuple):
+            return tuple(np.stack([np.asarray(p[k]) for p in picked])
+                         for k in range(len(picked[0])))
+        return np.stack([np.asarray(p) for p in picked])
+
+    return ArrayDataset(load, len(samples), batch_size)
 
 
 def _rescale_split_sizes(left_size, right_size, total):
