@@ -9,9 +9,9 @@ import importlib
 __version__ = "0.1.0"
 
 _NAMESPACES = (
-    "activations", "callbacks", "config", "constraints", "datasets", "distribute",
+    "activations", "backend", "callbacks", "config", "constraints", "datasets", "distribute",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
-    "random", "regularizers", "saving", "utils",
+    "preprocessing", "random", "regularizers", "saving", "utils",
 )
 _NAMES = {
     "Sequential": "kerastorch.models",

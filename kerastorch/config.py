@@ -106,3 +106,81 @@ def to_tensor(x, dtype=None, device_=None) -> torch.Tensor:
     if device_ is not None and t.device != torch.device(device_):
         t = t.to(device_)
     return t
+
+
+# ---------------------------------------------------------------------- Keras' other settings
+def backend() -> str:
+    """The backend's name: `"torch"` (`keras.config.backend`)."""
+    return "torch"
+
+
+def enable_interactive_logging():
+    """Progress bars and messages go to stdout (the default)."""
+    from kerastorch.utils import io_utils
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging():
+    """Progress bars and messages go to Python `logging` instead of stdout."""
+    from kerastorch.utils import io_utils
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled() -> bool:
+    from kerastorch.utils import io_utils
+    return io_utils.is_interactive_logging_enabled()
+
+
+def enable_unsafe_deserialization():
+    """Allow deserializing Python lambdas from now on, in this process (`safe_mode=False`
+    everywhere)."""
+    from kerastorch.saving.serialization import enable_unsafe_deserialization as enable
+    enable()
+
+
+_TRACEBACK_FILTERING = [True]
+
+
+def enable_traceback_filtering():
+    """Recorded only: kerastorch does not filter tracebacks."""
+    _TRACEBACK_FILTERING[0] = True
+
+
+def disable_traceback_filtering():
+    """Recorded only: kerastorch does not filter tracebacks."""
+    _TRACEBACK_FILTERING[0] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return _TRACEBACK_FILTERING[0]
+
+
+_FLASH_ATTENTION = [None]
+
+
+def enable_flash_attention():
+    """Recorded (`is_flash_attention_enabled()` -> True); torch's attention kernels choose the
+    flash kernel themselves where the device supports it."""
+    _FLASH_ATTENTION[0] = True
+
+
+def disable_flash_attention():
+    """Recorded (`is_flash_attention_enabled()` -> False)."""
+    _FLASH_ATTENTION[0] = False
+
+
+def is_flash_attention_enabled():
+    """None (automatic, the default), or what `enable/disable_flash_attention` set."""
+    return _FLASH_ATTENTION[0]
+
+
+def is_nnx_enabled() -> bool:
+    """Always False: Flax NNX is a JAX-backend feature."""
+    return False
+
+
+def set_backend(backend):
+    """Only `"torch"` is available in kerastorch (Keras reloads itself on another backend)."""
+    if backend != "torch":
+        raise ValueError(f"kerastorch runs on the torch backend only. Received: "
+                         f"backend={backend!r}")

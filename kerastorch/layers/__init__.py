@@ -103,3 +103,37 @@ from kerastorch.layers.normalization import BatchNormalization as BatchNormaliza
 from kerastorch.layers.normalization import GroupNormalization as GroupNormalization
 from kerastorch.layers.normalization import LayerNormalization as LayerNormalization
 from kerastorch.layers.normalization import UnitNormalization as UnitNormalization
+
+# Keras' alias names.
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution3D = Conv3D
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D
+
+
+def serialize(layer):
+    """A layer's Keras config dict (`keras.layers.serialize`)."""
+    from kerastorch.saving.serialization import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer described by a Keras config dict (`keras.layers.deserialize`)."""
+    from kerastorch.saving.serialization import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects=custom_objects)

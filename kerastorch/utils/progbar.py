@@ -11,14 +11,17 @@ import time
 from tqdm import tqdm
 
 
-def format_logs(logs) -> str:
-    return "".join(f" - {k}: {_fmt(v)}" for k, v in logs.items())
+def format_logs(logs, verbose=1) -> str:
+    return "".join(f" - {k}: {_fmt(v, verbose)}" for k, v in logs.items())
 
 
-def _fmt(value) -> str:
+def _fmt(value, verbose=1) -> str:
     # A vector result (e.g. per-class F1) shows as its mean, as Keras' bar shows it.
     value = float(value.mean()) if getattr(value, "ndim", 0) else float(value)
-    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
+    # Keras: `abs(v) > 1e-3` on the bar (verbose=1), `v > 1e-3` on the verbose=2 line; else
+    # scientific (so 0 shows as 0.0000e+00).
+    fixed = abs(value) > 1e-3 if verbose == 1 else value > 1e-3
+    return f"{value:.4f}" if fixed else f"{value:.4e}"
 
 
 def _per_step(seconds: float, unit: str) -> str:
@@ -76,7 +79,7 @@ class Progbar:
         if self.verbose == 2:
             if finalize:
                 print(f"{current}/{self.target or current} - {_duration(elapsed)} - "
-                      f"{_per_step(per_step, self.unit)}{format_logs(logs)}", file=self.file,
+                      f"{_per_step(per_step, self.unit)}{format_logs(logs, 2)}", file=self.file,
                       flush=True)
             return
         if finalize:
