@@ -103,3 +103,4 @@ from kerastorch.layers.normalization import BatchNormalization as BatchNormaliza
 from kerastorch.layers.normalization import GroupNormalization as GroupNormalization
 from kerastorch.layers.normalization import LayerNormalization as LayerNormalization
 from kerastorch.layers.normalization import UnitNormalization as UnitNormalization
+from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper as TorchModuleWrapper
