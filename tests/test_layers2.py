@@ -98,3 +98,66 @@ def test_torch_module_wrapper_rejects_bad_modules():
     lazy = nn.LazyLinear(3)
     lazy(torch.ones(2, 4))
     assert layers.TorchModuleWrapper(lazy).count_params() == 15
+
+
+# ---------------------------------------------------------------------- RMSNormalization
+def test_rms_normalization_by_hand_and_state():
+    layer = layers.RMSNormalization(epsilon=0.0)
+    x = torch.tensor([[3.0, 4.0], [1.0, 1.0]])
+    # rms of (3, 4) is sqrt(12.5); of (1, 1) is 1
+    expected = torch.tensor([[3.0, 4.0]]) / 12.5 ** 0.5
+    torch.testing.assert_close(layer(x)[:1], expected)
+    torch.testing.assert_close(layer(x)[1], torch.ones(2))
+    assert list(layer.state_dict()) == ["weight"] and layer.axis == [-1]
+    assert [w.shape for w in layer.get_weights()] == [(2,)]
+    plain = nn.RMSNorm(2, eps=0.0)
+    plain.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(layer(x), plain(x))
+    assert layer.scale is layer.weight
+
+
+def test_rms_normalization_half_precision_computes_in_float32():
+    layer = layers.RMSNormalization()
+    x = torch.tensor([[1e3, 2e3]], dtype=torch.float16)
+    out = layer(x)
+    assert out.dtype == torch.float16 and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("axis", [3, -4, [0, 5]])
+def test_rms_normalization_rejects_bad_axis(axis):
+    with pytest.raises(ValueError, match="out of bounds"):
+        layers.RMSNormalization(axis=axis)(torch.ones(2, 3, 4))
+
+
+def test_rms_normalization_rejects_non_int_axis():
+    with pytest.raises(TypeError, match="axis"):
+        layers.RMSNormalization(axis="last")
+
+
+# ---------------------------------------------------------------------- adaptive pooling
+def test_adaptive_pooling_uneven_bins_by_hand():
+    x = torch.arange(5.0).reshape(1, 5, 1)  # bins of 5 -> 3: [0, 2), [1, 4), [3, 5)
+    avg = layers.AdaptiveAveragePooling1D(3)(x)
+    torch.testing.assert_close(avg.flatten(), torch.tensor([0.5, 2.0, 3.5]))
+    mx = layers.AdaptiveMaxPooling1D(3)(x)
+    torch.testing.assert_close(mx.flatten(), torch.tensor([1.0, 3.0, 4.0]))
+
+
+@pytest.mark.parametrize("cls,rank", [("AdaptiveAveragePooling2D", 2),
+                                      ("AdaptiveMaxPooling3D", 3)])
+def test_adaptive_pooling_shapes_and_config(cls, rank):
+    layer = getattr(layers, cls)(2)
+    assert layer.output_size == (2,) * rank and layer.data_format == "channels_last"
+    x = torch.randn(1, *([5] * rank), 3)
+    assert tuple(layer(x).shape) == (1, *([2] * rank), 3)
+    assert layer.compute_output_shape((None, *([5] * rank), 3)) == (None, *([2] * rank), 3)
+    again = getattr(layers, cls).from_config(layer.get_config())
+    torch.testing.assert_close(again(x), layer(x))
+    first = getattr(layers, cls)(2, data_format="channels_first")
+    torch.testing.assert_close(first(x.movedim(-1, 1)), layer(x).movedim(-1, 1))
+
+
+@pytest.mark.parametrize("size", [(2, 2), "3", 0])
+def test_adaptive_pooling_rejects_bad_output_size(size):
+    with pytest.raises((TypeError, ValueError), match="output_size"):
+        layers.AdaptiveAveragePooling1D(size)

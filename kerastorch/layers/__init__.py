@@ -104,3 +104,10 @@ from kerastorch.layers.normalization import GroupNormalization as GroupNormaliza
 from kerastorch.layers.normalization import LayerNormalization as LayerNormalization
 from kerastorch.layers.normalization import UnitNormalization as UnitNormalization
 from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper as TorchModuleWrapper
+from kerastorch.layers.rms_normalization import RMSNormalization as RMSNormalization
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D

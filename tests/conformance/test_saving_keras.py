@@ -96,6 +96,14 @@ CASES = [
     ("GroupNormalization", lambda L: L.GroupNormalization(2), (5, 4), F),
     ("LayerNormalization", lambda L: L.LayerNormalization(), (4,), F),
     ("UnitNormalization", lambda L: L.UnitNormalization(), (4,), F),
+    ("RMSNormalization", lambda L: L.RMSNormalization(axis=[1, 2]), (3, 4), F),
+    ("AdaptiveAveragePooling1D", lambda L: L.AdaptiveAveragePooling1D(3), (7, 2), F),
+    ("AdaptiveAveragePooling2D", lambda L: L.AdaptiveAveragePooling2D((2, 3)), (5, 7, 2), F),
+    ("AdaptiveAveragePooling3D", lambda L: L.AdaptiveAveragePooling3D(2), (3, 5, 4, 2), F),
+    ("AdaptiveMaxPooling1D", lambda L: L.AdaptiveMaxPooling1D(3), (7, 2), F),
+    ("AdaptiveMaxPooling2D", lambda L: L.AdaptiveMaxPooling2D(2, data_format="channels_first"),
+     (2, 5, 7), F),
+    ("AdaptiveMaxPooling3D", lambda L: L.AdaptiveMaxPooling3D((1, 2, 3)), (3, 5, 4, 2), F),
 ]
 
 
