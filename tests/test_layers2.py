@@ -161,3 +161,116 @@ def test_adaptive_pooling_shapes_and_config(cls, rank):
 def test_adaptive_pooling_rejects_bad_output_size(size):
     with pytest.raises((TypeError, ValueError), match="output_size"):
         layers.AdaptiveAveragePooling1D(size)
+
+
+# ---------------------------------------------------------------------- colour augmentation
+def _img(*shape, high=255.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(shape, generator=g) * high
+
+
+COLOR_LAYERS = {
+    "RandomGrayscale": dict(factor=0.5),
+    "RandomInvert": dict(factor=0.5),
+    "Solarization": dict(addition_factor=0.3, threshold_factor=0.5),
+    "RandomPosterization": dict(factor=6),
+    "RandomSharpness": dict(factor=0.6),
+    "RandomSaturation": dict(factor=0.6),
+    "RandomHue": dict(factor=0.6),
+    "RandomColorJitter": dict(brightness_factor=0.2, contrast_factor=0.2, saturation_factor=0.3,
+                              hue_factor=0.2),
+    "RandomCrop": dict(height=3, width=4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLOR_LAYERS))
+def test_augmentation_seeded_training_is_reproducible_and_not_identity(name):
+    x = _img(4, 5, 6, 3)
+    a = getattr(layers, name)(**COLOR_LAYERS[name], seed=7)
+    b = getattr(layers, name)(**COLOR_LAYERS[name], seed=7)
+    out_a, out_b = a(x, training=True), b(x, training=True)
+    torch.testing.assert_close(out_a, out_b)
+    if name != "RandomCrop":
+        assert out_a.shape == x.shape and not torch.allclose(out_a, x)
+    again = getattr(layers, name).from_config(a.get_config())
+    assert again.get_config() == a.get_config()
+
+
+@pytest.mark.parametrize("name", sorted(COLOR_LAYERS))
+def test_augmentation_inference_and_dicts(name):
+    layer = getattr(layers, name)(**COLOR_LAYERS[name], seed=1)
+    x = _img(2, 5, 6, 3)
+    torch.testing.assert_close(layer(x), x)  # outside fit: inference, identity as in Keras
+    single = layer(x[0], training=True)
+    assert single.ndim == 3
+    labels = torch.tensor([1, 0])
+    out = layer({"images": x, "labels": labels}, training=True)
+    assert out["labels"] is labels and out["images"].shape[0] == 2
+
+
+def test_grayscale_and_invert_by_hand():
+    x = torch.tensor([[[[10.0, 20.0, 30.0]]]])
+    gray = layers.RandomGrayscale(factor=1.0)(x, training=True)
+    torch.testing.assert_close(gray, torch.full((1, 1, 1, 3), 0.2989 * 10 + 0.5870 * 20 +
+                                                0.1140 * 30))
+    inverted = layers.RandomInvert(factor=(1.0, 1.0))(x, training=True)
+    torch.testing.assert_close(inverted, 255.0 - x)
+    u8 = layers.RandomGrayscale(factor=1.0)(x.to(torch.uint8), training=True)
+    assert u8.dtype == torch.uint8 and u8.flatten().tolist() == [18] * 3  # 18.149 truncated
+
+
+def test_solarization_posterization_by_hand():
+    x = torch.tensor([[[[0.0, 100.0, 200.0]]]])
+    solar = layers.Solarization()(x, training=True)  # threshold 0: every value inverted
+    torch.testing.assert_close(solar, torch.tensor([[[[255.0, 155.0, 55.0]]]]))
+    post = layers.RandomPosterization((2, 2))(x, training=True)  # keep the top 2 bits
+    torch.testing.assert_close(post, torch.tensor([[[[0.0, 64.0, 192.0]]]]))
+    t = {"shift_factor": torch.tensor([5], dtype=torch.uint8)}
+    out = layers.RandomPosterization(3).transform_images(x, t)
+    torch.testing.assert_close(out, torch.tensor([[[[0.0, 96.0, 192.0]]]]))
+
+
+def test_auto_contrast_by_hand():
+    x = torch.tensor([[[[10.0], [20.0]], [[30.0], [50.0]]]])  # one channel, range 10..50
+    out = layers.AutoContrast()(x)
+    torch.testing.assert_close(out.flatten(), torch.tensor([0.0, 63.75, 127.5, 255.0]))
+    flat = torch.full((1, 2, 2, 1), 7.0)
+    torch.testing.assert_close(layers.AutoContrast()(flat), flat)  # max == min: unchanged
+
+
+def test_sharpness_neutral_factor_and_hue_full_turn():
+    x = _img(1, 4, 5, 3)
+    torch.testing.assert_close(layers.RandomSharpness((0.5, 0.5))(x, training=True), x)
+    hue = layers.RandomHue(0.5)
+    shifted = hue.transform_images(x, {"factor": torch.tensor([1.0])})  # a full turn
+    torch.testing.assert_close(shifted, x, atol=1e-3, rtol=1e-4)
+
+
+def test_random_crop_window_and_inference():
+    x = torch.arange(2 * 5 * 6 * 1, dtype=torch.float32).reshape(2, 5, 6, 1)
+    layer = layers.RandomCrop(3, 4, seed=0)
+    out = layer.transform_images(x, (1, 2))
+    torch.testing.assert_close(out, x[:, 1:4, 2:6])
+    assert tuple(layer(x, training=True).shape) == (2, 3, 4, 1)
+    assert tuple(layer(x).shape) == (2, 5, 6, 1)  # Keras 3.15: no crop in inference
+    assert layer.compute_output_shape((None, 5, 6, 1)) == (None, 3, 4, 1)
+    assert isinstance(layers.RandomCrop(2, 2).get_config()["seed"], int)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: layers.RandomGrayscale(factor=1.5), "factor"),
+    (lambda: layers.RandomInvert(factor=2.0), "factor"),
+    (lambda: layers.Solarization(addition_factor=1.5), "addition_factor"),
+    (lambda: layers.RandomPosterization(9), "factor"),
+    (lambda: layers.AutoContrast(value_range=5), "value_range"),
+    (lambda: layers.RandomSharpness(0.5, value_range=(0, 1, 2)), "value_range"),
+    (lambda: layers.RandomCrop(0, 3), "height"),
+])
+def test_augmentation_argument_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_grayscale_rejects_two_channels():
+    with pytest.raises(ValueError, match="channel"):
+        layers.RandomGrayscale(1.0)(torch.zeros(1, 2, 2, 2), training=True)

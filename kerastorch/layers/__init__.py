@@ -111,3 +111,13 @@ from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling3D as Adapt
 from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
 from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
 from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D
+from kerastorch.layers.preprocessing_image import AutoContrast as AutoContrast
+from kerastorch.layers.preprocessing_image import RandomColorJitter as RandomColorJitter
+from kerastorch.layers.preprocessing_image import RandomCrop as RandomCrop
+from kerastorch.layers.preprocessing_image import RandomGrayscale as RandomGrayscale
+from kerastorch.layers.preprocessing_image import RandomHue as RandomHue
+from kerastorch.layers.preprocessing_image import RandomInvert as RandomInvert
+from kerastorch.layers.preprocessing_image import RandomPosterization as RandomPosterization
+from kerastorch.layers.preprocessing_image import RandomSaturation as RandomSaturation
+from kerastorch.layers.preprocessing_image import RandomSharpness as RandomSharpness
+from kerastorch.layers.preprocessing_image import Solarization as Solarization

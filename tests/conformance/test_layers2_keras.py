@@ -47,3 +47,132 @@ def test_rms_normalization_config_before_build(keras3):
         kerastorch.layers.RMSNormalization(axis=[2, 1])
     mine, theirs = ours.get_config(), ref.get_config()
     assert mine["axis"] == theirs["axis"] and mine["epsilon"] == theirs["epsilon"]
+
+
+# ---------------------------------------------------------------------- image augmentation
+def _image(shape=(2, 5, 6, 3), high=255.0, seed=0):
+    return np.random.default_rng(seed).uniform(0, high, size=shape).astype("float32")
+
+
+def _np(x):
+    return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+
+
+def _torch_transformation(t):
+    """A Keras (JAX) transformation as numpy values, which our layers take as they are."""
+    if isinstance(t, dict):
+        return {k: (np.asarray(v) if hasattr(v, "shape") else v) for k, v in t.items()}
+    if isinstance(t, tuple):
+        return tuple(int(np.asarray(v)) for v in t)
+    return np.asarray(t)
+
+
+# id -> (make(layers), images, value scale of the images)
+AUGMENT = {
+    "grayscale": (lambda L: L.RandomGrayscale(factor=0.5, seed=1), _image()),
+    "grayscale_cf": (lambda L: L.RandomGrayscale(data_format="channels_first", seed=1),
+                     _image((2, 3, 4, 5))),
+    "invert": (lambda L: L.RandomInvert(factor=0.5, seed=1), _image()),
+    "invert_unit": (lambda L: L.RandomInvert(factor=(0.2, 0.9), value_range=(0, 1), seed=1),
+                    _image(high=1.0)),
+    "solarization": (lambda L: L.Solarization(0.5, 0.5, seed=1), _image()),
+    "solarization_unit": (lambda L: L.Solarization(addition_factor=(0.1, 0.3),
+                                                   threshold_factor=0.6, value_range=(0, 1),
+                                                   seed=1), _image(high=1.0)),
+    "posterization": (lambda L: L.RandomPosterization(6, seed=1), _image()),
+    "posterization_unit": (lambda L: L.RandomPosterization((2, 5), value_range=(0, 1), seed=1),
+                           _image(high=1.0)),
+    "auto_contrast": (lambda L: L.AutoContrast(), _image() * 0.5 + 20),
+    "auto_contrast_unit": (lambda L: L.AutoContrast(value_range=(0, 1)), _image(high=0.7)),
+    "sharpness": (lambda L: L.RandomSharpness(0.7, seed=1), _image()),
+    "sharpness_cf": (lambda L: L.RandomSharpness((0.1, 0.9), data_format="channels_first",
+                                                 seed=1), _image((2, 3, 5, 6))),
+    "saturation": (lambda L: L.RandomSaturation(0.6, seed=1), _image()),
+    "saturation_cf": (lambda L: L.RandomSaturation((0.2, 0.8), value_range=(0, 1),
+                                                   data_format="channels_first", seed=1),
+                      _image((2, 3, 4, 5), high=1.0)),
+    "hue": (lambda L: L.RandomHue(0.8, seed=1), _image()),
+    "hue_cf": (lambda L: L.RandomHue((0.3, 0.6), value_range=(0, 1),
+                                     data_format="channels_first", seed=1),
+               _image((2, 3, 4, 5), high=1.0)),
+    "crop": (lambda L: L.RandomCrop(3, 4, seed=1), _image()),
+    "crop_upscale": (lambda L: L.RandomCrop(6, 4, seed=1), _image()),
+    "crop_cf": (lambda L: L.RandomCrop(2, 3, data_format="channels_first", seed=1),
+                _image((2, 3, 5, 6))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AUGMENT))
+def test_augmentation_matches_keras(keras3, case):
+    """Same config; same inference output; the same output for a transformation Keras drew."""
+    make, x = AUGMENT[case]
+    ref, ours = make(keras3.layers), make(kerastorch.layers)
+    assert ours.get_config() == ref.get_config()
+    atol = 1e-4 * float(np.abs(x).max())
+    expected = keras3.ops.convert_to_numpy(ref(x, training=False))
+    got = _np(ours(x, training=False))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=atol)
+    for seed in range(3):  # a few draws, so that each branch (e.g. apply or not) is seen
+        t = ref.get_random_transformation(x, training=True,
+                                          seed=keras3.random.SeedGenerator(seed))
+        expected = keras3.ops.convert_to_numpy(ref.transform_images(x, t, training=True))
+        got = _np(ours.transform_images(kerastorch.ops.convert_to_tensor(x),
+                                        _torch_transformation(t), training=True))
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=atol)
+
+
+# Factors that leave nothing to chance: the whole training call is compared.
+DETERMINISTIC = {
+    "grayscale_always": (lambda L: L.RandomGrayscale(factor=1.0), _image()),
+    "grayscale_never": (lambda L: L.RandomGrayscale(factor=0.0), _image()),
+    "invert_always": (lambda L: L.RandomInvert(factor=(1.0, 1.0)), _image()),
+    "solarization_default": (lambda L: L.Solarization(), _image()),
+    "posterization_4bits": (lambda L: L.RandomPosterization((4, 4)), _image()),
+    "posterization_unit": (lambda L: L.RandomPosterization((3, 3), value_range=(0, 1)),
+                           _image(high=1.0)),
+    "auto_contrast_single": (lambda L: L.AutoContrast(), _image((5, 6, 3)) * 0.3 + 7),
+    "sharpness_fixed": (lambda L: L.RandomSharpness((0.8, 0.8)), _image()),
+    "sharpness_single": (lambda L: L.RandomSharpness((0.2, 0.2)), _image((5, 6, 3))),
+    "saturation_zero": (lambda L: L.RandomSaturation((0.0, 0.0)), _image()),
+    "hue_zero": (lambda L: L.RandomHue((0.0, 0.0)), _image()),
+    "jitter_neutral": (lambda L: L.RandomColorJitter(
+        brightness_factor=(0.0, 0.0), contrast_factor=(0.0, 0.0),
+        saturation_factor=(0.5, 0.5), hue_factor=(0.0, 0.0)), _image()),
+    "jitter_none": (lambda L: L.RandomColorJitter(), _image()),
+    "crop_same_size": (lambda L: L.RandomCrop(5, 6, seed=3), _image()),
+    "crop_resize_single": (lambda L: L.RandomCrop(4, 8, seed=3), _image((5, 6, 3))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DETERMINISTIC))
+def test_deterministic_augmentation_matches_keras(keras3, case):
+    make, x = DETERMINISTIC[case]
+    ref, ours = make(keras3.layers), make(kerastorch.layers)
+    expected = keras3.ops.convert_to_numpy(ref(x, training=True))
+    got = _np(ours(x, training=True))
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4 * float(np.abs(x).max()))
+
+
+def test_color_jitter_config(keras3):
+    kwargs = dict(value_range=(0, 1), brightness_factor=0.2, contrast_factor=(0.1, 0.3),
+                  saturation_factor=0.4, hue_factor=0.1, seed=5)
+    ref = keras3.layers.RandomColorJitter(**kwargs)
+    ours = kerastorch.layers.RandomColorJitter(**kwargs)
+    assert ours.get_config() == ref.get_config()
+
+
+@pytest.mark.parametrize("case", ["grayscale_always", "invert_always", "solarization_default",
+                                  "posterization_4bits", "auto_contrast_single",
+                                  "sharpness_fixed", "crop_same_size"])
+def test_uint8_images_match_keras(keras3, case):
+    """Integer images: the output dtype (uint8 kept by grayscale, float32 otherwise) and
+    values."""
+    make, x = DETERMINISTIC[case]
+    x = x.astype("uint8")
+    ref, ours = make(keras3.layers), make(kerastorch.layers)
+    expected = keras3.ops.convert_to_numpy(ref(x, training=True))
+    got = _np(ours(x, training=True))
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got.astype("float64"), expected.astype("float64"), atol=1e-3)
