@@ -274,3 +274,58 @@ def test_augmentation_argument_errors(make, match):
 def test_grayscale_rejects_two_channels():
     with pytest.raises(ValueError, match="channel"):
         layers.RandomGrayscale(1.0)(torch.zeros(1, 2, 2, 2), training=True)
+
+
+# ---------------------------------------------------------------------- SpectralNormalization
+def test_spectral_normalization_converges_to_unit_norm_and_keeps_inference():
+    torch.manual_seed(0)
+    layer = layers.SpectralNormalization(layers.Dense(3))
+    x = torch.randn(2, 4)
+    layer(x)
+    before = layer.layer.weight.detach().clone()
+    layer(x)  # inference: the kernel is used as it is
+    torch.testing.assert_close(layer.layer.weight, before)
+    for _ in range(30):
+        layer(x, training=True)
+    assert abs(float(torch.linalg.matrix_norm(layer.layer.weight.detach(), 2)) - 1.0) < 1e-3
+    assert list(layer.state_dict()) == ["vector_u", "layer.weight", "layer.bias"]
+    assert [w.shape for w in layer.get_weights()] == [(4, 3), (1, 3), (3,)]
+    assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 1
+
+
+def test_spectral_normalization_by_hand_and_zero_kernel():
+    layer = layers.SpectralNormalization(layers.Dense(2, use_bias=False), power_iterations=5)
+    layer.build((None, 2))
+    layer.set_weights([np.array([[3.0, 0.0], [0.0, 1.0]], "float32"),
+                       np.array([[1.0, 0.1]], "float32")])
+    layer(torch.ones(1, 2), training=True)  # sigma = 3
+    torch.testing.assert_close(layer.layer.kernel, torch.tensor([[1.0, 0.0], [0.0, 1 / 3]]),
+                               atol=1e-4, rtol=1e-4)
+    zero = layers.SpectralNormalization(layers.Dense(2, use_bias=False))
+    zero.build((None, 2))
+    u = zero.vector_u.clone()
+    zero.set_weights([np.zeros((2, 2), "float32"), u.numpy()])
+    zero(torch.ones(1, 2), training=True)
+    assert torch.equal(zero.layer.weight, torch.zeros(2, 2)) and torch.equal(zero.vector_u, u)
+
+
+def test_spectral_normalization_errors_and_config():
+    with pytest.raises(ValueError, match="power_iterations"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+    with pytest.raises(ValueError, match="kernel"):
+        layers.SpectralNormalization(layers.ReLU())(torch.ones(1, 2))
+    with pytest.raises(ValueError, match="Wrapper"):
+        layers.SpectralNormalization(nn.Linear(2, 2))
+    layer = layers.SpectralNormalization(layers.Dense(2), power_iterations=2)
+    again = layers.SpectralNormalization.from_config(layer.get_config())
+    assert again.power_iterations == 2 and isinstance(again.layer, layers.Dense)
+
+
+def test_spectral_normalization_trains_in_fit():
+    model = keras.Sequential([keras.Input((4,)), layers.SpectralNormalization(layers.Dense(3))])
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype(
+        "float32"), epochs=2, batch_size=4, verbose=0)
+    sigma = float(torch.linalg.matrix_norm(model.layers[0].layer.weight.detach(), 2))
+    assert 0.8 < sigma < 1.2  # normalised before each step, then one small SGD step

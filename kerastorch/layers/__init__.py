@@ -121,3 +121,4 @@ from kerastorch.layers.preprocessing_image import RandomPosterization as RandomP
 from kerastorch.layers.preprocessing_image import RandomSaturation as RandomSaturation
 from kerastorch.layers.preprocessing_image import RandomSharpness as RandomSharpness
 from kerastorch.layers.preprocessing_image import Solarization as Solarization
+from kerastorch.layers.spectral_normalization import SpectralNormalization as SpectralNormalization

@@ -176,3 +176,31 @@ def test_uint8_images_match_keras(keras3, case):
     got = _np(ours(x, training=True))
     assert got.dtype == expected.dtype
     np.testing.assert_allclose(got.astype("float64"), expected.astype("float64"), atol=1e-3)
+
+
+# ---------------------------------------------------------------------- SpectralNormalization
+SPECTRAL = {
+    "dense": (lambda L: L.SpectralNormalization(L.Dense(3)), _normal(2, 4)),
+    "dense_3_iterations": (lambda L: L.SpectralNormalization(L.Dense(5, use_bias=False),
+                                                             power_iterations=3),
+                           _normal(2, 4)),
+    "conv2d": (lambda L: L.SpectralNormalization(L.Conv2D(2, 3)), _normal(1, 5, 5, 3)),
+    "conv1d": (lambda L: L.SpectralNormalization(L.Conv1D(4, 2)), _normal(2, 5, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPECTRAL))
+@pytest.mark.parametrize("training", [False, True])
+def test_spectral_normalization_matches_keras(keras3, case, training):
+    make, x = SPECTRAL[case]
+    ref, ours = compare_with_keras(keras3, make, x, training=training, atol=1e-5, rtol=1e-5)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):  # kernel and u updated alike
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for _ in range(2):  # the power method carries on from the kept u
+        expected = keras3.ops.convert_to_numpy(ref(x, training=training))
+        got = ours(kerastorch.ops.convert_to_tensor(x), training=training)
+        np.testing.assert_allclose(_np(got), expected, rtol=1e-5, atol=1e-5)
+    cfg = ours.get_config()
+    ref_cfg = ref.get_config()
+    assert cfg["power_iterations"] == ref_cfg["power_iterations"]
+    assert cfg["layer"]["class_name"] == ref_cfg["layer"]["class_name"]
