@@ -329,3 +329,63 @@ def test_spectral_normalization_trains_in_fit():
         "float32"), epochs=2, batch_size=4, verbose=0)
     sigma = float(torch.linalg.matrix_norm(model.layers[0].layer.weight.detach(), 2))
     assert 0.8 < sigma < 1.2  # normalised before each step, then one small SGD step
+
+
+# ---------------------------------------------------------------------- StackedRNNCells
+def test_stacked_rnn_cells_state_and_shapes():
+    cells = layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(4)])
+    assert cells.state_size == [[3, 3], 4] and cells.output_size == 4
+    rnn = layers.RNN(cells, return_state=True)
+    out, lstm_states, gru_states = rnn(torch.randn(2, 5, 6))
+    assert tuple(out.shape) == (2, 4) and len(lstm_states) == 2 and len(gru_states) == 1
+    torch.testing.assert_close(out, gru_states[0])
+    assert list(rnn.state_dict())[:2] == ["cell.cells.0.weight_ih", "cell.cells.0.weight_hh"]
+    assert rnn.count_params() == (6 * 12 + 3 * 12 + 12) + (3 * 12 + 4 * 12 + 2 * 12)
+
+
+def test_stacked_rnn_cells_equal_two_rnn_layers():
+    torch.manual_seed(0)
+    first, second = layers.SimpleRNNCell(3), layers.SimpleRNNCell(2)
+    stacked = layers.RNN([first, second], return_sequences=True)
+    x = torch.randn(2, 4, 5)
+    out = stacked(x)
+    one = layers.RNN(first, return_sequences=True)
+    two = layers.RNN(second, return_sequences=True)
+    torch.testing.assert_close(out, two(one(x)))
+
+
+def test_stacked_rnn_cells_flat_and_nested_states_and_initial_state():
+    cells = layers.StackedRNNCells([layers.LSTMCell(2), layers.LSTMCell(3)])
+    cells.build((None, 4))
+    x = torch.randn(2, 4)
+    states = [torch.randn(2, 2), torch.randn(2, 2), torch.randn(2, 3), torch.randn(2, 3)]
+    out_flat, new_flat = cells(x, states)
+    out_nested, new_nested = cells(x, [states[:2], states[2:]])
+    torch.testing.assert_close(out_flat, out_nested)
+    assert len(new_flat) == 4 and len(new_nested) == 2
+    torch.testing.assert_close(new_flat[2], new_nested[1][0])
+    rnn = layers.RNN(cells)
+    given = rnn(torch.randn(2, 3, 4), initial_state=[states[:2], states[2:]])
+    assert tuple(given.shape) == (2, 3)
+
+
+def test_stacked_rnn_cells_config_round_trip_and_errors():
+    rnn = layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])
+    rnn(torch.randn(1, 2, 3))
+    again = layers.RNN.from_config(rnn.get_config())
+    again(torch.randn(1, 2, 3))
+    again.set_weights(rnn.get_weights())
+    x = torch.randn(2, 4, 3)
+    torch.testing.assert_close(again(x), rnn(x))
+    with pytest.raises(ValueError, match="state_size"):
+        layers.StackedRNNCells([layers.Dense(2)])
+
+
+def test_stacked_rnn_cells_fit():
+    model = keras.Sequential([keras.Input((4, 3)),
+                              layers.RNN([layers.GRUCell(3), layers.LSTMCell(2)])])
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(0)
+    history = model.fit(rng.normal(size=(8, 4, 3)).astype("float32"),
+                        rng.normal(size=(8, 2)).astype("float32"), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]

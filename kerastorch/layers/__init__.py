@@ -122,3 +122,4 @@ from kerastorch.layers.preprocessing_image import RandomSaturation as RandomSatu
 from kerastorch.layers.preprocessing_image import RandomSharpness as RandomSharpness
 from kerastorch.layers.preprocessing_image import Solarization as Solarization
 from kerastorch.layers.spectral_normalization import SpectralNormalization as SpectralNormalization
+from kerastorch.layers.stacked_rnn_cells import StackedRNNCells as StackedRNNCells

@@ -204,3 +204,64 @@ def test_spectral_normalization_matches_keras(keras3, case, training):
     ref_cfg = ref.get_config()
     assert cfg["power_iterations"] == ref_cfg["power_iterations"]
     assert cfg["layer"]["class_name"] == ref_cfg["layer"]["class_name"]
+
+
+# ---------------------------------------------------------------------- StackedRNNCells
+STACKED = {
+    "lstm_gru": (lambda L: L.RNN([L.LSTMCell(3), L.GRUCell(4)]), _normal(2, 5, 6)),
+    "simple_lstm_sequences": (lambda L: L.RNN(L.StackedRNNCells([L.SimpleRNNCell(4),
+                                                                 L.LSTMCell(2)]),
+                                              return_sequences=True), _normal(2, 4, 3)),
+    "gru_backwards": (lambda L: L.RNN([L.GRUCell(3, reset_after=False), L.GRUCell(2)],
+                                      go_backwards=True), _normal(2, 4, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STACKED))
+def test_stacked_rnn_cells_match_keras(keras3, case):
+    make, x = STACKED[case]
+    ref, ours = compare_with_keras(keras3, make, x, check_grad=True, atol=1e-5, rtol=1e-5)
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in ref.weights]
+    cfg, ref_cfg = ours.get_config()["cell"], ref.get_config()["cell"]
+    assert cfg["class_name"] == ref_cfg["class_name"] == "StackedRNNCells"
+    assert [c["class_name"] for c in cfg["config"]["cells"]] == \
+        [c["class_name"] for c in ref_cfg["config"]["cells"]]
+
+
+def test_stacked_rnn_cells_return_state_structure_matches_keras(keras3):
+    x = _normal(2, 5, 6)
+    make = STACKED["lstm_gru"][0]
+    ref = keras3.layers.RNN(make(keras3.layers).cell, return_state=True)
+    ours = kerastorch.layers.RNN(make(kerastorch.layers).cell, return_state=True)
+    ref(x)
+    ours(kerastorch.ops.convert_to_tensor(x))
+    ours.set_weights(ref.get_weights())
+    expected, got = ref(x), ours(kerastorch.ops.convert_to_tensor(x))
+    assert len(got) == len(expected) == 3
+    np.testing.assert_allclose(_np(got[0]), np.asarray(expected[0]), rtol=1e-5, atol=1e-5)
+    for g, e in zip(got[1:], expected[1:]):
+        assert isinstance(g, list) and len(g) == len(e)
+        for a, b in zip(g, e):
+            np.testing.assert_allclose(_np(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+def test_stacked_rnn_cells_step_call_matches_keras(keras3):
+    """The cell alone, one step, states nested per cell (Keras' form)."""
+    x, h = _normal(2, 3), np.random.default_rng(1).normal(size=(2, 4)).astype("float32")
+    c, g = h[:, :2] * 0.5, h[:, :3] * 2
+
+    def make(L):
+        return L.StackedRNNCells([L.LSTMCell(2), L.GRUCell(3)])
+
+    ref, ours = make(keras3.layers), make(kerastorch.layers)
+    ref.build((2, 3))
+    ours.build((2, 3))
+    ours.set_weights(ref.get_weights())
+    states = [[h[:, :2], c], [g]]
+    out, new = ref(x, states)
+    t = kerastorch.ops.convert_to_tensor
+    our_out, our_new = ours(t(x), [[t(h[:, :2]), t(c)], [t(g)]])
+    np.testing.assert_allclose(_np(our_out), np.asarray(out), rtol=1e-5, atol=1e-5)
+    assert len(our_new) == 2 and len(our_new[0]) == 2 and len(our_new[1]) == 1
+    for a, b in zip([*our_new[0], *our_new[1]], [*new[0], *new[1]]):
+        np.testing.assert_allclose(_np(a), np.asarray(b), rtol=1e-5, atol=1e-5)

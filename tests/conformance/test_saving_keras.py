@@ -104,6 +104,7 @@ CASES = [
     ("AdaptiveMaxPooling2D", lambda L: L.AdaptiveMaxPooling2D(2, data_format="channels_first"),
      (2, 5, 7), F),
     ("AdaptiveMaxPooling3D", lambda L: L.AdaptiveMaxPooling3D((1, 2, 3)), (3, 5, 4, 2), F),
+    ("RNN-StackedRNNCells", lambda L: L.RNN([L.LSTMCell(3), L.GRUCell(2)]), (5, 4), F),
     ("SpectralNormalization", lambda L: L.SpectralNormalization(L.Dense(3)), (4,), F),
     ("SpectralNormalization-Conv2D", lambda L: L.SpectralNormalization(L.Conv2D(2, 3),
                                                                        power_iterations=2),
