@@ -389,3 +389,19 @@ def test_stacked_rnn_cells_fit():
     history = model.fit(rng.normal(size=(8, 4, 3)).astype("float32"),
                         rng.normal(size=(8, 2)).astype("float32"), epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_torch_module_wrapper_weights_file_uses_state_dict_keys(tmp_path):
+    import io
+    import zipfile
+
+    import h5py
+    model = keras.Sequential([keras.Input((3,)), _wrapped(), layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        with h5py.File(io.BytesIO(z.read("model.weights.h5"))) as f:
+            group = f["layers/torch_module_wrapper/vars"]
+            assert sorted(group) == sorted(k[len("module."):]
+                                           for k in model.layers[0].state_dict())
+            assert sorted(f["layers/dense/vars"]) == ["0", "1"]

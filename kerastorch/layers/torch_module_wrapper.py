@@ -40,10 +40,15 @@ class TorchModuleWrapper(Layer):
     in train mode when the call is in training (inside `fit`, or `training=True`) and in eval
     mode otherwise (kerastorch runs models called outside `fit` in inference mode).
 
+    Files: as Keras, the weights file keeps the module's `state_dict` under its keys
+    (`0.weight`, ...), so `.keras` files move between kerastorch and Keras' torch backend.
+
     Config: as in Keras, `module` is `torch.save(module)` base64-encoded, and `from_config`
     refuses it (it runs `torch.load(weights_only=False)`) unless `safe_mode=False` or
     `keras.config.enable_unsafe_deserialization()`.
     """
+
+    _h5_keys_are_names = True  # Keras saves the module's state_dict under its keys
 
     def __init__(self, module, name=None, output_shape=None, **kwargs):
         super().__init__(name=name, **kwargs)

@@ -272,3 +272,58 @@ def test_stacked_rnn_cells_step_call_matches_keras(keras3):
     assert len(our_new) == 2 and len(our_new[0]) == 2 and len(our_new[1]) == 1
     for a, b in zip([*our_new[0], *our_new[1]], [*new[0], *new[1]]):
         np.testing.assert_allclose(_np(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+_KERAS_TORCH_SCRIPT = """
+import sys, numpy as np, torch, keras
+from torch import nn
+mode, path = sys.argv[1], sys.argv[2]
+x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+if mode == "write":
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    module[1].running_mean.fill_(0.3)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.TorchModuleWrapper(module)])
+    model.save(path)
+else:
+    model = keras.models.load_model(path, safe_mode=False)
+np.save(path + ".npy", keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
+"""
+
+
+@pytest.mark.parametrize("writer", ["keras", "kerastorch"])
+def test_torch_module_wrapper_files_with_keras_torch_backend(tmp_path, writer):
+    """TorchModuleWrapper exists only on Keras' torch backend: that Keras runs in a
+    subprocess, and `.keras` files go both ways with the same predictions."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+    from torch import nn
+    pytest.importorskip("keras")
+    script = tmp_path / "k.py"
+    script.write_text(_KERAS_TORCH_SCRIPT)
+    path = str(tmp_path / "m.keras")
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+
+    def keras_torch(mode):
+        done = subprocess.run([sys.executable, str(script), mode, path], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return np.load(path + ".npy")
+
+    if writer == "keras":
+        expected = keras_torch("write")
+        model = kerastorch.models.load_model(path, safe_mode=False)
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
+        assert float(model.layers[0].module[1].running_mean[0]) == pytest.approx(0.3)
+    else:
+        torch.manual_seed(0)
+        module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+        module[1].running_mean.fill_(0.3)
+        model = kerastorch.Sequential([kerastorch.Input((3,)),
+                                       kerastorch.layers.TorchModuleWrapper(module)])
+        model.save(path)
+        np.testing.assert_allclose(keras_torch("read"), model.predict(x, verbose=0), rtol=1e-6)
