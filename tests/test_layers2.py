@@ -336,9 +336,14 @@ def test_stacked_rnn_cells_state_and_shapes():
     cells = layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(4)])
     assert cells.state_size == [[3, 3], 4] and cells.output_size == 4
     rnn = layers.RNN(cells, return_state=True)
-    out, lstm_states, gru_states = rnn(torch.randn(2, 5, 6))
-    assert tuple(out.shape) == (2, 4) and len(lstm_states) == 2 and len(gru_states) == 1
-    torch.testing.assert_close(out, gru_states[0])
+    out, h1, c1, h2 = rnn(torch.randn(2, 5, 6))  # flat, as the functional graph
+    assert [tuple(t.shape) for t in (out, h1, c1, h2)] == [(2, 4), (2, 3), (2, 3), (2, 4)]
+    torch.testing.assert_close(out, h2)
+    assert [len(g) for g in cells.nest_states([h1, c1, h2])] == [2, 1]
+    inp = keras.Input((5, 6))
+    model = keras.Model(inp, list(layers.RNN(cells, return_state=True)(inp)))
+    outs = model.predict(np.ones((2, 5, 6), "float32"), verbose=0)
+    assert [o.shape for o in outs] == [(2, 4), (2, 3), (2, 3), (2, 4)]
     assert list(rnn.state_dict())[:2] == ["cell.cells.0.weight_ih", "cell.cells.0.weight_hh"]
     assert rnn.count_params() == (6 * 12 + 3 * 12 + 12) + (3 * 12 + 4 * 12 + 2 * 12)
 

@@ -144,8 +144,9 @@ class RNN(Layer):
             return output
         if mask is not None and self.return_sequences:
             output._keras_mask = mask  # the base attaches masks only to single outputs
-        nest = getattr(self.cell, "nest_states", None)  # StackedRNNCells: one group per cell
-        return (output, *(nest(states) if nest is not None else states))
+        # Flat, also for StackedRNNCells (Keras groups those per cell in eager calls, but the
+        # functional graph here has flat outputs); `cell.nest_states(states)` regroups them.
+        return (output, *states)
 
     def _check_inputs(self, x):
         self._check_rank(x.shape)

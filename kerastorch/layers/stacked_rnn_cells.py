@@ -25,6 +25,8 @@ class StackedRNNCells(Layer):
     keeps the form it was given: a list, or a tensor) or flat, one tensor per state in cell
     order (what kerastorch's `RNN` passes), and returns them in the same form.
     The cells are the sub-module list `cells` (state dict keys `cells.0.weight_ih`, ...).
+    `RNN(..., return_state=True)` returns the states flat, `[output, *states]` (Keras' eager
+    call groups them per cell; `nest_states` regroups).
     """
 
     def __init__(self, cells, **kwargs):
@@ -110,8 +112,10 @@ class StackedRNNCells(Layer):
         return inputs, new_states
 
     def nest_states(self, flat_states):
-        """Flat states (cell order) grouped as Keras' `RNN(return_state=True)` returns them:
-        per cell a list (a tensor for a cell with one int state and no `get_initial_state`)."""
+        """Flat states (cell order) grouped per cell as Keras' eager `RNN(return_state=True)`
+        returns them: per cell a list (a tensor for a cell with one int state and no
+        `get_initial_state`). kerastorch's `RNN` returns the states flat (one tensor per state,
+        in cell order: the functional graph's outputs are flat); this regroups them."""
         out, start = [], 0
         for cell in self.cells:
             n = len(_sizes(cell.state_size))
