@@ -410,3 +410,14 @@ def test_torch_module_wrapper_weights_file_uses_state_dict_keys(tmp_path):
             assert sorted(group) == sorted(k[len("module."):]
                                            for k in model.layers[0].state_dict())
             assert sorted(f["layers/dense/vars"]) == ["0", "1"]
+
+
+@pytest.mark.parametrize("name", ["RandomInvert", "RandomPosterization", "RandomSharpness",
+                                  "RandomSaturation", "RandomHue"])
+def test_transform_images_draws_when_no_transformation(name):
+    layer = getattr(layers, name)(**COLOR_LAYERS[name], seed=3)
+    x = _img(2, 4, 5, 3)
+    out = layer.transform_images(x, None, training=True)
+    assert out.shape == x.shape
+    again = getattr(layers, name)(**COLOR_LAYERS[name], seed=3)
+    torch.testing.assert_close(again(x, training=True), out)

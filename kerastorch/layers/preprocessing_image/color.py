@@ -59,6 +59,13 @@ class _ColorLayer(_RandomImageLayer):
     def _spatial_axes(self):
         return (1, 2) if self.data_format == "channels_last" else (2, 3)
 
+    def _tensors(self, images, transformation):
+        """`transformation` (ours or Keras') as tensors on the images' device; one is drawn
+        when it is None."""
+        if transformation is None:
+            transformation = self.get_random_transformation(images, training=True)
+        return _as_tensors(transformation, images.device)
+
 
 # ---------------------------------------------------------------------------- grayscale
 class RandomGrayscale(_ColorLayer):
@@ -143,7 +150,7 @@ class RandomInvert(_ColorLayer):
         if not training:
             return images
         x = self._float(self._batched(images))
-        apply = _as_tensors(transformation, x.device)["apply_inversion"].view(-1, 1, 1, 1)
+        apply = self._tensors(x, transformation)["apply_inversion"].view(-1, 1, 1, 1)
         out = torch.where(apply, self.value_range[1] - x, x)
         return self._unbatched(out, images)
 
@@ -256,7 +263,7 @@ class RandomPosterization(_ColorLayer):
             return images
         dtype = _compute_dtype(self)
         x = self._batched(images)
-        shift = _as_tensors(transformation, x.device)["shift_factor"].to(torch.uint8)
+        shift = self._tensors(x, transformation)["shift_factor"].to(torch.uint8)
         shift = shift.view(-1, 1, 1, 1)
         x = transform_value_range(x.to(dtype), self.value_range, (0, 255)).to(torch.uint8)
         x = torch.bitwise_left_shift(torch.bitwise_right_shift(x, shift), shift).to(dtype)
@@ -336,7 +343,7 @@ class RandomSharpness(_ColorLayer):
             return images
         x = self._to_nchw(images)
         channels = x.shape[1]
-        sharp = (_as_tensors(transformation, x.device)["factor"] * 2).to(x.dtype)
+        sharp = (self._tensors(x, transformation)["factor"] * 2).to(x.dtype)
         a, b = 1.0 / 13.0, 5.0 / 13.0
         kernel = torch.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=x.dtype, device=x.device)
         kernel = kernel.expand(channels, 1, 3, 3)

@@ -6,7 +6,7 @@ import torch
 
 from kerastorch import config
 from kerastorch.layers.preprocessing_image.augmentation import RandomBrightness, RandomContrast
-from kerastorch.layers.preprocessing_image.base import _as_tensors, _symmetric_factor
+from kerastorch.layers.preprocessing_image.base import _symmetric_factor
 from kerastorch.layers.preprocessing_image.color import (
     _ColorLayer, check_value_range, transform_value_range)
 
@@ -70,7 +70,7 @@ class RandomSaturation(_ColorLayer):
             return images
         x = self._float(self._batched(images))
         axis = 3 if self.data_format == "channels_last" else 1
-        factor = _as_tensors(transformation, x.device)["factor"].to(x.dtype).view(-1, 1, 1)
+        factor = self._tensors(x, transformation)["factor"].to(x.dtype).view(-1, 1, 1)
         h, s, v = rgb_to_hsv(x, axis).unbind(axis)
         s = (s * factor).clamp(self.value_range[0], self.value_range[1])
         out = hsv_to_rgb(torch.stack([h, s, v], dim=axis), axis)
@@ -113,7 +113,7 @@ class RandomHue(_ColorLayer):
         x = self._float(self._batched(images))
         x = transform_value_range(x, self.value_range, (0, 1))
         axis = 3 if self.data_format == "channels_last" else 1
-        shift = _as_tensors(transformation, x.device)["factor"].to(x.dtype).view(-1, 1, 1)
+        shift = self._tensors(x, transformation)["factor"].to(x.dtype).view(-1, 1, 1)
         h, s, v = rgb_to_hsv(x, axis).unbind(axis)
         h = h + shift
         h = torch.where(h > 1.0, h - 1.0, h)
