@@ -103,6 +103,26 @@ from kerastorch.layers.normalization import BatchNormalization as BatchNormaliza
 from kerastorch.layers.normalization import GroupNormalization as GroupNormalization
 from kerastorch.layers.normalization import LayerNormalization as LayerNormalization
 from kerastorch.layers.normalization import UnitNormalization as UnitNormalization
+from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper as TorchModuleWrapper
+from kerastorch.layers.rms_normalization import RMSNormalization as RMSNormalization
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
+from kerastorch.layers.adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
+from kerastorch.layers.adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D
+from kerastorch.layers.preprocessing_image import AutoContrast as AutoContrast
+from kerastorch.layers.preprocessing_image import RandomColorJitter as RandomColorJitter
+from kerastorch.layers.preprocessing_image import RandomCrop as RandomCrop
+from kerastorch.layers.preprocessing_image import RandomGrayscale as RandomGrayscale
+from kerastorch.layers.preprocessing_image import RandomHue as RandomHue
+from kerastorch.layers.preprocessing_image import RandomInvert as RandomInvert
+from kerastorch.layers.preprocessing_image import RandomPosterization as RandomPosterization
+from kerastorch.layers.preprocessing_image import RandomSaturation as RandomSaturation
+from kerastorch.layers.preprocessing_image import RandomSharpness as RandomSharpness
+from kerastorch.layers.preprocessing_image import Solarization as Solarization
+from kerastorch.layers.spectral_normalization import SpectralNormalization as SpectralNormalization
+from kerastorch.layers.stacked_rnn_cells import StackedRNNCells as StackedRNNCells
 
 # Keras' alias names.
 AvgPool1D = AveragePooling1D

@@ -44,6 +44,13 @@ def right_padded_lengths(mask):
     return info[:-1] if bool(info[-1]) else None
 
 
+def _flatten(structure):
+    """A state size or a list of states, nested lists (StackedRNNCells) flattened."""
+    if not isinstance(structure, (list, tuple)):
+        return [structure]
+    return [leaf for item in structure for leaf in _flatten(item)]
+
+
 def as_mask(mask, like):
     if mask is None:
         return None
@@ -76,9 +83,9 @@ class RNN(Layer):
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
-        if isinstance(cell, (list, tuple)):
-            raise NotImplementedError("kerastorch's RNN does not stack cells (StackedRNNCells); "
-                                      "stack RNN layers instead.")
+        if isinstance(cell, (list, tuple)):  # Keras: a list of cells is stacked
+            from kerastorch.layers.stacked_rnn_cells import StackedRNNCells
+            cell = StackedRNNCells(cell)
         if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
             raise ValueError("Argument `cell` should have a `call` method and a `state_size` "
                              f"attribute. Received: cell={cell!r}")
@@ -100,8 +107,7 @@ class RNN(Layer):
 
     @property
     def state_size(self):
-        size = self.cell.state_size
-        return list(size) if isinstance(size, (list, tuple)) else [size]
+        return _flatten(self.cell.state_size)  # StackedRNNCells nests them per cell
 
     # ------------------------------------------------------------------ building
     def build(self, sequences_shape, initial_state_shape=None):
@@ -138,6 +144,8 @@ class RNN(Layer):
             return output
         if mask is not None and self.return_sequences:
             output._keras_mask = mask  # the base attaches masks only to single outputs
+        # Flat, also for StackedRNNCells (Keras groups those per cell in eager calls, but the
+        # functional graph here has flat outputs); `cell.nest_states(states)` regroups them.
         return (output, *states)
 
     def _check_inputs(self, x):
@@ -163,8 +171,7 @@ class RNN(Layer):
     def _zero_states(self, batch, like):
         get = getattr(self.cell, "get_initial_state", None)
         if get is not None:
-            states = get(batch_size=batch)
-            states = list(states) if isinstance(states, (list, tuple)) else [states]
+            states = _flatten(get(batch_size=batch))
             return [s.to(device=like.device, dtype=like.dtype) for s in states]
         return [like.new_zeros(batch, size) for size in self.state_size]
 
@@ -180,8 +187,7 @@ class RNN(Layer):
                                  f"sequences must stay {self._states[0].shape[0]}. Received: "
                                  f"batch size {batch}")
             return self._states
-        if not isinstance(initial_state, (list, tuple)):
-            initial_state = [initial_state]
+        initial_state = _flatten(initial_state)
         states = [s if isinstance(s, torch.Tensor) else torch.as_tensor(np.asarray(s))
                   for s in initial_state]
         states = [s.to(device=sequences.device, dtype=sequences.dtype) for s in states]

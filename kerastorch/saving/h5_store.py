@@ -127,8 +127,8 @@ def write_model(h5file, model, include_optimizer=True) -> None:
     for entry in layer_entries(model):
         group = h5file.require_group(_join(entry.path, "vars"))
         group.attrs["name"] = entry.layer.name
-        for i, view in enumerate(entry.views):
-            group.create_dataset(str(i), data=_numpy(view.keras_value()))
+        for key, view in zip(_dataset_keys(entry), entry.views):
+            group.create_dataset(key, data=_numpy(view.keras_value()))
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "get_config"):
         group = h5file.require_group("optimizer/vars")
@@ -198,16 +198,25 @@ def _vars_group(h5file, path):
     return current
 
 
-def _read_group(group, source, where) -> list:
+def _dataset_keys(entry) -> list:
+    """Dataset names of a layer's variables: "0", "1", ... (Keras' default), or the variable
+    names for layers that store them by name (Keras' TorchModuleWrapper: state_dict keys)."""
+    if getattr(entry.layer, "_h5_keys_are_names", False):
+        return [v.name for v in entry.views]
+    return [str(i) for i in range(len(entry.views))]
+
+
+def _read_group(group, source, where, keys=None) -> list:
     import h5py
     if group is None:
         return []
     values = []
     for i in range(len(group)):
-        key = str(i)
+        key = keys[i] if keys is not None and i < len(keys) else str(i)
         if key not in group or not isinstance(group[key], h5py.Dataset):
-            raise SavedFileError(f"{source}: '{where}/vars' should hold datasets 0..{len(group)-1}"
-                                 f"; found {sorted(group.keys())}.")
+            want = keys if keys is not None else f"0..{len(group)-1}"
+            raise SavedFileError(f"{source}: '{where}/vars' should hold datasets {want}; found "
+                                 f"{sorted(group.keys())}.")
         ds = group[key]
         if ds.external or ds.is_virtual:
             raise SavedFileError(f"{source}: not allowed: external or virtual dataset at "
@@ -227,7 +236,9 @@ def read_model(h5file, model, source="weights file", skip_mismatch=False,
     plan, problems = [], []
     for entry in layer_entries(model):
         where = entry.path or "(model)"
-        values = _read_group(_vars_group(h5file, entry.path), source, entry.path)
+        keys = _dataset_keys(entry) if getattr(entry.layer, "_h5_keys_are_names", False) \
+            else None
+        values = _read_group(_vars_group(h5file, entry.path), source, entry.path, keys)
         problem = None
         if len(values) != len(entry.views):
             problem = (f"Layer '{entry.layer.name}' expected {len(entry.views)} variables, but "

@@ -96,13 +96,38 @@ CASES = [
     ("GroupNormalization", lambda L: L.GroupNormalization(2), (5, 4), F),
     ("LayerNormalization", lambda L: L.LayerNormalization(), (4,), F),
     ("UnitNormalization", lambda L: L.UnitNormalization(), (4,), F),
+    ("RMSNormalization", lambda L: L.RMSNormalization(axis=[1, 2]), (3, 4), F),
+    ("AdaptiveAveragePooling1D", lambda L: L.AdaptiveAveragePooling1D(3), (7, 2), F),
+    ("AdaptiveAveragePooling2D", lambda L: L.AdaptiveAveragePooling2D((2, 3)), (5, 7, 2), F),
+    ("AdaptiveAveragePooling3D", lambda L: L.AdaptiveAveragePooling3D(2), (3, 5, 4, 2), F),
+    ("AdaptiveMaxPooling1D", lambda L: L.AdaptiveMaxPooling1D(3), (7, 2), F),
+    ("AdaptiveMaxPooling2D", lambda L: L.AdaptiveMaxPooling2D(2, data_format="channels_first"),
+     (2, 5, 7), F),
+    ("AdaptiveMaxPooling3D", lambda L: L.AdaptiveMaxPooling3D((1, 2, 3)), (3, 5, 4, 2), F),
+    ("RNN-StackedRNNCells", lambda L: L.RNN([L.LSTMCell(3), L.GRUCell(2)]), (5, 4), F),
+    ("SpectralNormalization", lambda L: L.SpectralNormalization(L.Dense(3)), (4,), F),
+    ("SpectralNormalization-Conv2D", lambda L: L.SpectralNormalization(L.Conv2D(2, 3),
+                                                                       power_iterations=2),
+     (5, 5, 3), F),
+    ("RandomCrop", lambda L: L.RandomCrop(3, 3, seed=4), (5, 5, 3), F),
+    ("RandomGrayscale", lambda L: L.RandomGrayscale(0.3), (4, 4, 3), F),
+    ("RandomInvert", lambda L: L.RandomInvert(0.5, value_range=(0, 1)), (4, 4, 3), F),
+    ("Solarization", lambda L: L.Solarization(0.2, 0.4), (4, 4, 3), F),
+    ("RandomPosterization", lambda L: L.RandomPosterization(5), (4, 4, 3), F),
+    ("AutoContrast", lambda L: L.AutoContrast(value_range=(-3, 3)), (4, 4, 3), F),
+    ("RandomSharpness", lambda L: L.RandomSharpness(0.3), (4, 4, 3), F),
+    ("RandomSaturation", lambda L: L.RandomSaturation(0.3), (4, 4, 3), F),
+    ("RandomHue", lambda L: L.RandomHue(0.3), (4, 4, 3), F),
+    ("RandomColorJitter", lambda L: L.RandomColorJitter(brightness_factor=0.2,
+                                                        hue_factor=0.1, seed=2), (4, 4, 3), F),
 ]
 
 
 # Keras 3.15 itself fails to write these in a legacy `.h5` (`model.save("k.h5")` raises: for
 # RandomBrightness its config deep-copy hits a module object); kerastorch still writes them and
 # Keras reads kerastorch's file.
-KERAS_CANNOT_WRITE_LEGACY = {"RandomBrightness"}
+KERAS_CANNOT_WRITE_LEGACY = {"RandomBrightness", "Solarization", "RandomPosterization",
+                             "RandomSharpness", "RandomSaturation"}
 
 
 def _inputs(shape, kind, seed=0):

@@ -23,7 +23,9 @@ transformation itself is exposed as Keras does: `get_random_transformation(image
 dict with Keras' keys, and `transform_images(images, transformation)` applies it.
 
 The modules: `image_ops` (the tensor ops), `base` (the layer bases), `resizing`
-(`Resizing`, `CenterCrop`), `augmentation` (the random layers).
+(`Resizing`, `CenterCrop`), `augmentation` (the random geometric layers, contrast,
+brightness), `crop` (`RandomCrop`), `color` (grayscale, invert, solarization, posterization,
+auto contrast, sharpness), `hsv` (saturation, hue, colour jitter).
 """
 
 from kerastorch.layers.preprocessing_image.augmentation import RandomBrightness as RandomBrightness
@@ -33,8 +35,21 @@ from kerastorch.layers.preprocessing_image.augmentation import RandomRotation as
 from kerastorch.layers.preprocessing_image.augmentation import (
     RandomTranslation as RandomTranslation)
 from kerastorch.layers.preprocessing_image.augmentation import RandomZoom as RandomZoom
+from kerastorch.layers.preprocessing_image.color import AutoContrast as AutoContrast
+from kerastorch.layers.preprocessing_image.color import RandomGrayscale as RandomGrayscale
+from kerastorch.layers.preprocessing_image.color import RandomInvert as RandomInvert
+from kerastorch.layers.preprocessing_image.color import RandomPosterization as RandomPosterization
+from kerastorch.layers.preprocessing_image.color import RandomSharpness as RandomSharpness
+from kerastorch.layers.preprocessing_image.color import Solarization as Solarization
+from kerastorch.layers.preprocessing_image.crop import RandomCrop as RandomCrop
+from kerastorch.layers.preprocessing_image.hsv import RandomColorJitter as RandomColorJitter
+from kerastorch.layers.preprocessing_image.hsv import RandomHue as RandomHue
+from kerastorch.layers.preprocessing_image.hsv import RandomSaturation as RandomSaturation
 from kerastorch.layers.preprocessing_image.resizing import CenterCrop as CenterCrop
 from kerastorch.layers.preprocessing_image.resizing import Resizing as Resizing
 
 __all__ = ["Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
-           "RandomTranslation", "RandomContrast", "RandomBrightness"]
+           "RandomTranslation", "RandomContrast", "RandomBrightness", "RandomCrop",
+           "RandomGrayscale", "RandomInvert", "Solarization", "RandomPosterization",
+           "AutoContrast", "RandomSharpness", "RandomSaturation", "RandomHue",
+           "RandomColorJitter"]
