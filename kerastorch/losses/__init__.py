@@ -20,15 +20,27 @@ from kerastorch.losses.base import standardize_dtype as standardize_dtype
 from kerastorch.losses.crossentropy import BinaryCrossentropy as BinaryCrossentropy
 from kerastorch.losses.crossentropy import BinaryFocalCrossentropy as BinaryFocalCrossentropy
 from kerastorch.losses.crossentropy import CategoricalCrossentropy as CategoricalCrossentropy
-from kerastorch.losses.crossentropy import CategoricalFocalCrossentropy as CategoricalFocalCrossentropy
-from kerastorch.losses.crossentropy import CategoricalGeneralizedCrossEntropy as CategoricalGeneralizedCrossEntropy
-from kerastorch.losses.crossentropy import SparseCategoricalCrossentropy as SparseCategoricalCrossentropy
+from kerastorch.losses.crossentropy import (
+    CategoricalFocalCrossentropy as CategoricalFocalCrossentropy,
+)
+from kerastorch.losses.crossentropy import (
+    CategoricalGeneralizedCrossEntropy as CategoricalGeneralizedCrossEntropy,
+)
+from kerastorch.losses.crossentropy import (
+    SparseCategoricalCrossentropy as SparseCategoricalCrossentropy,
+)
 from kerastorch.losses.crossentropy import binary_crossentropy as binary_crossentropy
 from kerastorch.losses.crossentropy import binary_focal_crossentropy as binary_focal_crossentropy
 from kerastorch.losses.crossentropy import categorical_crossentropy as categorical_crossentropy
-from kerastorch.losses.crossentropy import categorical_focal_crossentropy as categorical_focal_crossentropy
-from kerastorch.losses.crossentropy import categorical_generalized_cross_entropy as categorical_generalized_cross_entropy
-from kerastorch.losses.crossentropy import sparse_categorical_crossentropy as sparse_categorical_crossentropy
+from kerastorch.losses.crossentropy import (
+    categorical_focal_crossentropy as categorical_focal_crossentropy,
+)
+from kerastorch.losses.crossentropy import (
+    categorical_generalized_cross_entropy as categorical_generalized_cross_entropy,
+)
+from kerastorch.losses.crossentropy import (
+    sparse_categorical_crossentropy as sparse_categorical_crossentropy,
+)
 from kerastorch.losses.hinge import CategoricalHinge as CategoricalHinge
 from kerastorch.losses.hinge import Hinge as Hinge
 from kerastorch.losses.hinge import SquaredHinge as SquaredHinge
@@ -49,9 +61,13 @@ from kerastorch.losses.regression import huber as huber
 from kerastorch.losses.regression import kl_divergence as kl_divergence
 from kerastorch.losses.regression import log_cosh as log_cosh
 from kerastorch.losses.regression import mean_absolute_error as mean_absolute_error
-from kerastorch.losses.regression import mean_absolute_percentage_error as mean_absolute_percentage_error
+from kerastorch.losses.regression import (
+    mean_absolute_percentage_error as mean_absolute_percentage_error,
+)
 from kerastorch.losses.regression import mean_squared_error as mean_squared_error
-from kerastorch.losses.regression import mean_squared_logarithmic_error as mean_squared_logarithmic_error
+from kerastorch.losses.regression import (
+    mean_squared_logarithmic_error as mean_squared_logarithmic_error,
+)
 from kerastorch.losses.regression import poisson as poisson
 from kerastorch.losses.segmentation import Dice as Dice
 from kerastorch.losses.segmentation import Tversky as Tversky

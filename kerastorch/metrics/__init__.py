@@ -45,8 +45,12 @@ from kerastorch.metrics.loss_metrics import CosineSimilarity as CosineSimilarity
 from kerastorch.metrics.loss_metrics import Hinge as Hinge
 from kerastorch.metrics.loss_metrics import KLDivergence as KLDivergence
 from kerastorch.metrics.loss_metrics import LogCoshError as LogCoshError
-from kerastorch.metrics.loss_metrics import MeanAbsolutePercentageError as MeanAbsolutePercentageError
-from kerastorch.metrics.loss_metrics import MeanSquaredLogarithmicError as MeanSquaredLogarithmicError
+from kerastorch.metrics.loss_metrics import (
+    MeanAbsolutePercentageError as MeanAbsolutePercentageError,
+)
+from kerastorch.metrics.loss_metrics import (
+    MeanSquaredLogarithmicError as MeanSquaredLogarithmicError,
+)
 from kerastorch.metrics.loss_metrics import Poisson as Poisson
 from kerastorch.metrics.loss_metrics import RootMeanSquaredError as RootMeanSquaredError
 from kerastorch.metrics.loss_metrics import SquaredHinge as SquaredHinge
@@ -56,8 +60,12 @@ from kerastorch.metrics.loss_metrics import hinge as hinge
 from kerastorch.metrics.loss_metrics import huber as huber
 from kerastorch.metrics.loss_metrics import kl_divergence as kl_divergence
 from kerastorch.metrics.loss_metrics import log_cosh as log_cosh
-from kerastorch.metrics.loss_metrics import mean_absolute_percentage_error as mean_absolute_percentage_error
-from kerastorch.metrics.loss_metrics import mean_squared_logarithmic_error as mean_squared_logarithmic_error
+from kerastorch.metrics.loss_metrics import (
+    mean_absolute_percentage_error as mean_absolute_percentage_error,
+)
+from kerastorch.metrics.loss_metrics import (
+    mean_squared_logarithmic_error as mean_squared_logarithmic_error,
+)
 from kerastorch.metrics.loss_metrics import poisson as poisson
 from kerastorch.metrics.loss_metrics import squared_hinge as squared_hinge
 from kerastorch.metrics.auc import AUC as AUC

@@ -3,6 +3,7 @@
 
 import math
 import operator
+import warnings
 
 import torch
 

@@ -1,7 +1,7 @@
 """Keras 3's progress bar drawn with tqdm.
 
-`verbose=1`: `3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 83ms/step - acc: 0.3750 - loss: 1.5367`, redrawn at most
-every `interval` seconds (reading the numbers is the only host sync of a training step, so it
+`verbose=1`: `3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 83ms/step - acc: 0.3750 - loss: 1.5367`, redrawn at
+most every `interval` seconds (reading the numbers is the only host sync of a training step, so it
 happens only when the bar is redrawn). `verbose=2`: one line when the loop ends.
 """
 
@@ -36,7 +36,9 @@ def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f}s"
     minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 class Progbar:

@@ -44,7 +44,8 @@ def _table(header, rows, widths, align):
             out.append(edge + edge.join(parts) + edge)
         return out
 
-    lines = [line("┏", "━", "┳", "┓"), *cells(header, "┃"), line("┡", "━", "╇", "┩")]
+    lines = [line("┏", "━", "┳", "┓"), *cells(header, "┃"),
+             line("┡", "━", "╇", "┩")]
     for i, row in enumerate(rows):
         if i:
             lines.append(line("├", "─", "┼", "┤"))
