@@ -222,3 +222,21 @@ def test_torch_tensor_constants_become_arrays():
                      "config": {"value": [1.0, 2.0, 3.0], "dtype": "float32"}}
     np.testing.assert_array_equal(model.predict(np.ones((2, 3), "float32"), verbose=0),
                                   [[1.0, 2.0, 3.0]] * 2)
+
+
+def test_operator_nodes_trace_after_ops_made_the_class_first():
+    """`ops.add(kt, 1)` before `a + b`: both are Keras' `Add`, which must run the torch
+    operator (torch.fx cannot trace through `keras.ops`' conversions). One class cache per
+    process, so a fresh one."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, torch, kerastorch as k\n"
+            "k.ops.add(k.Input((3,)), 1.0)\n"
+            "inp = k.Input((3,))\n"
+            "model = k.Model(inp, inp + inp)\n"
+            "x = torch.ones(2, 3)\n"
+            "print(torch.fx.symbolic_trace(model)(x).sum().item())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "12.0"

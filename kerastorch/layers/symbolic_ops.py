@@ -252,7 +252,9 @@ def op_class(keras_class_name, fn=None, module=NUMPY_MODULE):
     cls = _CLASSES.get(keras_class_name)
     if cls is not None:
         return cls
-    if fn is None:
+    if fn is None or keras_class_name in OPERATORS:
+        # one class per name: `ops.add(kt, 2)` and `kt + 2` share `Add`, which runs the torch
+        # operator (traceable by torch.fx), whichever of the two made the class first
         fn, module = _lookup(keras_class_name, module)
     cls = type(keras_class_name, (SymbolicOp,), {
         "fn": staticmethod(fn), "keras_module": module, "__module__": __name__,

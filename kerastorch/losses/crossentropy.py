@@ -74,7 +74,7 @@ def _cce(y_true, y_pred, batch_mean, from_logits=False, label_smoothing=0.0, axi
                                reduction="mean" if batch_mean else "none")
     log_probs = _clipped_log_probs(y_pred, axis)
     if batch_mean:  # -sum / number of samples, by one cached scale
-        return _dot_scaled(y_true, log_probs, -y_pred.shape[axis] / y_pred.numel())
+        return _scaled_sum_product(y_true, log_probs, -y_pred.shape[axis] / y_pred.numel())
     return -(y_true * log_probs).sum(axis)
 
 
@@ -88,13 +88,13 @@ def _cce_mean(y_true, y_pred):
         return _cce(y_true, y_pred, True)  # the general path warns or raises
     eps = config.epsilon()
     log_probs = (y_pred / y_pred.sum(-1, keepdim=True)).clamp(eps, 1.0 - eps).log()
-    return _dot_scaled(y_true, log_probs, -shape[-1] / y_pred.numel())
+    return _scaled_sum_product(y_true, log_probs, -shape[-1] / y_pred.numel())
 
 
 _SCALES = {}
 
 
-def _dot_scaled(a, b, scale):
+def _scaled_sum_product(a, b, scale):
     """`scale * sum(a * b)`, times a cached 0-dim tensor (multiplying by a Python float costs
     a scalar-to-tensor conversion on every call). Not `torch.dot`: on CPU it is MKL's, whose
     rounding depends on the memory alignment of its inputs, so the same batch sliced from a

@@ -11,6 +11,8 @@ become the node's call arguments, the rest its config, so the op's config reads 
 import functools
 import inspect
 
+from kerastorch.ops.core import _is_keras_tensor
+
 _MODULES = {"numpy": "keras.src.ops.numpy", "nn": "keras.src.ops.nn",
             "math": "keras.src.ops.math", "linalg": "keras.src.ops.linalg",
             "core": "keras.src.ops.core"}
@@ -31,11 +33,10 @@ _SEQUENCES = (list, tuple)
 
 
 def _is_kt(value) -> bool:
-    if type(value).__name__ == "KerasTensor":
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(type(v).__name__ == "KerasTensor" for v in value)
-    return False
+    """A KerasTensor, or a list/tuple holding one."""
+    if isinstance(value, _SEQUENCES):
+        return any(_is_keras_tensor(v) for v in value)
+    return _is_keras_tensor(value)
 
 
 def _class_name(fn_name: str) -> str:
@@ -53,7 +54,7 @@ def symbolic(fn, namespace: str):
     @functools.wraps(fn)
     def op(*args, **kwargs):
         for a in args:  # the eager path: one type check per argument
-            if type(a).__name__ == "KerasTensor" or type(a) in _SEQUENCES and _is_kt(a):
+            if _is_keras_tensor(a) or type(a) in _SEQUENCES and _is_kt(a):
                 break
         else:
             if not kwargs or not any(_is_kt(v) for v in kwargs.values()):
