@@ -273,6 +273,10 @@ class ShardedSource(_Shares, da.Batches):
     def on_epoch_end(self):
         self.inner.on_epoch_end()
 
+    def close(self):
+        super().close()
+        self.inner.close()
+
     def _cut(self, x, y, sw):
         """This rank's rows of a batch, before it moves to the device (None: skip it)."""
         rows = next((n for n in map(_leaf_rows, da.tree_leaves((x, y, sw))) if n is not None),

@@ -1,12 +1,28 @@
-"""Process-group state: rank, world size, initialisation from the `torchrun` environment."""
+"""Process-group state: rank, world size, initialisation from the `torchrun` environment, and
+the teardown of the process group kerastorch made.
+
+A gloo (or NCCL) process group runs native threads until its C++ object is destroyed, and that
+happens only when the last reference to it goes. A group still alive when the interpreter tears
+down is destroyed during (or after) finalization, with its threads running: the process can abort
+there ("terminate called without an active exception") after a job that succeeded. So the group
+kerastorch creates is destroyed once, at exit, while Python is whole, and with no reference left:
+
+- `torch.distributed.nn` (imported by DDP) binds `group.WORLD` as a default argument of its
+  functions when it is first imported; imported before the group exists, it binds `None`.
+- every DDP wrapper kerastorch made is released first (`track_wrapper`), so its reducer lets go.
+"""
 
 import atexit
+import gc
 import os
+import weakref
 
 import torch
 import torch.distributed as dist
 
-_STATE = {"checked": False, "active": False}
+_STATE = {"checked": False, "active": False, "created": False}
+# Owners of a DDP wrapper (the trainer's step runners): `release_ddp()` drops it at teardown.
+_WRAPPER_OWNERS = weakref.WeakSet()
 
 
 def _env_int(name, default):
@@ -44,18 +60,35 @@ def init(backend=None) -> None:
     if cuda:
         torch.cuda.set_device(local_rank())  # "cuda" now means this process' device
     if not dist.is_initialized():
+        import torch.distributed.nn  # noqa: F401  (before the group: see the module docstring)
         dist.init_process_group(backend or ("nccl" if cuda else "gloo"))
-        # A process that exits with its group alive can abort in interpreter teardown (gloo's
-        # threads still hold tensors: "terminate called without an active exception", torch
-        # issue 190489); the group kerastorch made, kerastorch destroys.
-        atexit.register(_destroy)
+        _STATE["created"] = True
+        atexit.register(destroy)
     _STATE["checked"] = True
     _STATE["active"] = dist.get_world_size() > 1
 
 
-def _destroy() -> None:
+def track_wrapper(owner) -> None:
+    """Remember `owner` (it has `release_ddp()`): its DDP wrapper is released at teardown."""
+    _WRAPPER_OWNERS.add(owner)
+
+
+def destroy() -> None:
+    """Destroy the process group kerastorch created, once (at exit: registered by `init`).
+
+    The DDP wrappers are released first and the garbage collected, so the group's last
+    reference goes here and its threads are joined now, not in interpreter teardown. A group
+    the script created itself, or already destroyed, is left alone."""
+    if not _STATE["created"]:
+        return
+    _STATE["created"] = False
+    for owner in list(_WRAPPER_OWNERS):
+        owner.release_ddp()
+    _WRAPPER_OWNERS.clear()
+    gc.collect()
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+    gc.collect()
     _STATE["checked"] = _STATE["active"] = False
 
 

@@ -141,7 +141,12 @@ class StepRunner:
         if self._ddp_module is None:
             from kerastorch import distribute
             self._ddp_module = distribute.wrap_model(model)
+            distribute.runtime.track_wrapper(self)
         return self._ddp_module
+
+    def release_ddp(self):
+        """Drop the DDP wrapper (at process-group teardown); the next step would make one."""
+        self._ddp_module = None
 
     def _forward_loss(self, model, module, x, y, sample_weight):
         with self._autocast():

@@ -307,6 +307,7 @@ class Trainer(DataChecks):
                 if self.stop_training:
                     break
         finally:
+            _close(train, val)  # worker threads joined, even after an error or an interrupt
             self.train(was_training)
             if epochs > 0 and isinstance(self.optimizer, optimizers_mod.Optimizer):
                 # use_ema: the moving averages become the weights (Keras, even after an error)
@@ -336,7 +337,10 @@ class Trainer(DataChecks):
         verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
         data = distribute.shard(da.get_data_adapter(x, y, sample_weight, batch_size, steps,
                                                     False, None, dev, steps_name="steps"))
-        logs = self._run_test_loop(data, verbose, callbacks)
+        try:
+            logs = self._run_test_loop(data, verbose, callbacks)
+        finally:
+            _close(data)
         if logs is None:
             raise ValueError("`evaluate` received no data: the data source produced no "
                              "batches.")
@@ -424,6 +428,7 @@ class Trainer(DataChecks):
                     if progbar is not None and progbar.due():
                         progbar.update(step + 1)
         finally:
+            _close(data)
             self.train(was_training)
         if progbar is not None:
             progbar.update(len(outputs), finalize=True)
@@ -439,6 +444,13 @@ class Trainer(DataChecks):
             return logs
         ordered = [logs[n] for n in self._ordered_metric_names() if n in logs]
         return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _close(*sources):
+    """End every pass still open over `sources` (data adapters; None skipped)."""
+    for source in sources:
+        if source is not None:
+            source.close()
 
 
 def _check_validation_freq(freq):

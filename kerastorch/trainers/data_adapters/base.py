@@ -32,6 +32,7 @@ class Batches:
         self._current = None
         self._seen = 0
         self._drawn_ever = False
+        self._epoch = None  # the epoch iterator last handed out (closed by `close`)
 
     @property
     def num_steps(self):
@@ -49,8 +50,20 @@ class Batches:
 
     def __iter__(self):
         if self.steps is None and not self.one_shot:
-            return self._fresh_pass()
-        return self._stepped()
+            self._epoch = self._fresh_pass()
+        else:
+            self._epoch = self._stepped()
+        return self._epoch
+
+    def close(self):
+        """End the epoch in progress and the pass kept across epochs: their `finally` clauses
+        run now (worker threads joined, epoch hooks called), not when the garbage collector
+        gets to them. `fit`, `evaluate` and `predict` call it when they end, however they end."""
+        epoch, current = self._epoch, self._current
+        self._epoch = self._current = None
+        for gen in (epoch, current):
+            if gen is not None and hasattr(gen, "close"):
+                gen.close()
 
     def _fresh_pass(self):
         self.on_epoch_begin()

@@ -148,6 +148,8 @@ class PyDatasetBatches(SourceBatches):
                     pending.append(pool.submit(self.dataset.__getitem__, i))
                 yield self._standardize(batch)
         finally:
+            # the pass ends (done, stopped, or an error in the loop that drew from it): no
+            # fetch is left queued and every worker thread is joined before it returns
             for future in pending:
                 future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
