@@ -1,6 +1,7 @@
 """Callbacks inside real `fit` runs: resuming, checkpoint files, logs, errors."""
 
 import csv
+import importlib.util
 import http.server
 import json
 import math
@@ -365,7 +366,8 @@ def test_tensorboard_epoch_scalars_as_keras_names_them(tmp_path, fake_tensorboar
                      ("validation", "epoch_loss", e, h["val_loss"][e]),
                      ("validation", "epoch_mae", e, h["val_mae"][e])]
         if e == 0:
-            expected += [("train", f"{k}/histogram", 0, "hist") for k in model.state_dict()]
+            expected += [("train", f"{model.name}/{layer.name}/{w}/histogram", 0, "hist")
+                         for layer in model.layers for w in ("kernel", "bias")]
     assert fake_tensorboard[:-2] == expected
     assert sorted(fake_tensorboard[-2:]) == [("train", "closed"), ("validation", "closed")]
 
@@ -379,6 +381,55 @@ def test_tensorboard_batch_scalars_every_n(tmp_path, fake_tensorboard):
              for step in rest[:1]]
     assert batch == [("batch_loss", 4), ("batch_mae", 4), ("batch_loss", 8), ("batch_mae", 8),
                      ("batch_loss", 12), ("batch_mae", 12)]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None,
+                    reason="tensorboard is not installed (the dev extra brings it)")
+def test_tensorboard_event_files_open_in_tensorboard(tmp_path):
+    """The real writer: the event files open in tensorboard's EventAccumulator with Keras' tags
+    (train/: epoch_* with the learning rate, batch_*, weight histograms under Keras' weight
+    paths in Keras' layout; validation/: epoch_* and evaluation_*_vs_iterations), each value
+    the one in the history at Keras' step."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    x, y = data()
+    model = make_model()
+    board = callbacks.TensorBoard(tmp_path / "logs", histogram_freq=1, update_freq=1)
+    h = model.fit(x, y, epochs=2, batch_size=12, validation_split=0.25, verbose=0,
+                  callbacks=[board]).history
+    evaluated = model.evaluate(x, y, verbose=0, callbacks=[board], return_dict=True)
+    train = EventAccumulator(str(tmp_path / "logs" / "train"), size_guidance={"scalars": 0})
+    val = EventAccumulator(str(tmp_path / "logs" / "validation"), size_guidance={"scalars": 0})
+    train.Reload()
+    val.Reload()
+    dense = model.layers[0]
+    kernel = f"{model.name}/{dense.name}/kernel/histogram"
+    assert set(train.Tags()["scalars"]) == {"epoch_loss", "epoch_mae", "epoch_learning_rate",
+                                            "batch_loss", "batch_mae"}
+    assert kernel in train.Tags()["histograms"]
+    assert len(train.Tags()["histograms"]) == 4  # kernel and bias of both Dense layers
+    assert set(val.Tags()["scalars"]) == {"epoch_loss", "epoch_mae",
+                                          "evaluation_loss_vs_iterations",
+                                          "evaluation_mae_vs_iterations"}
+
+    def values(acc, tag):
+        return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+    np.testing.assert_allclose([v for _, v in values(train, "epoch_loss")], h["loss"],
+                               rtol=1e-6)
+    assert [s for s, _ in values(train, "epoch_loss")] == [0, 1]
+    np.testing.assert_allclose([v for _, v in values(val, "epoch_mae")], h["val_mae"],
+                               rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in values(train, "epoch_learning_rate")],
+                               [0.001, 0.001], rtol=1e-6)
+    assert [s for s, _ in values(train, "batch_loss")] == [1, 2, 3, 4, 5, 6]  # 3 per epoch
+    evals = values(val, "evaluation_loss_vs_iterations")
+    assert [s for s, _ in evals] == [3, 6, 6]  # after each epoch's validation, then evaluate
+    np.testing.assert_allclose(evals[-1][1], evaluated["loss"], rtol=1e-6)
+    histogram = train.Histograms(kernel)[-1]  # after epoch 2: the final kernel, (in, out)
+    assert histogram.step == 1
+    kernel_now = dense.weight.detach().T.numpy()
+    assert histogram.histogram_value.num == kernel_now.size == 4 * 8
+    np.testing.assert_allclose(histogram.histogram_value.sum, kernel_now.sum(), rtol=1e-5)
 
 
 def test_tensorboard_missing_package_and_bad_args(monkeypatch, tmp_path):

@@ -30,12 +30,13 @@ class TensorBoard(Callback):
     batches (step: the 1-based global batch count). `model.evaluate(callbacks=[tb])` writes
     `evaluation_<name>_vs_iterations` (step: the optimizer's iterations) to `validation`.
 
-    Needs the `tensorboard` package (`pip install tensorboard`).
+    Needs the `tensorboard` package (kerastorch's `tensorboard` and `dev` extras bring it).
 
     Args:
         log_dir: Folder for the event files. Defaults to `"logs"`.
-        histogram_freq: Every this many epochs, write a histogram of each weight
-            (`<parameter name>/histogram`); `0` never. Defaults to `0`.
+        histogram_freq: Every this many epochs, write a histogram of each weight of the
+            model's layers (`<Keras weight path>/histogram`, Keras' layout); `0` never.
+            Defaults to `0`.
         write_graph: Accepted for compatibility; no graph is written.
         write_images: Accepted for compatibility; no images are written.
         write_steps_per_second: Also log `epoch_steps_per_second` (and
@@ -159,8 +160,30 @@ class TensorBoard(Callback):
 
     def _log_weights(self, epoch):
         writer = self._writer("train")
-        for name, param in self.model.state_dict().items():
-            if param.is_floating_point():
-                writer.add_histogram(f"{name}/histogram", param.detach().float().cpu(),
+        for path, value in keras_weight_paths(self.model):
+            if value.is_floating_point():
+                writer.add_histogram(f"{path}/histogram", value.float().cpu(),
                                      global_step=epoch)
         writer.flush()
+
+
+def keras_weight_paths(model):
+    """`(path, value)` of every weight of `model.layers`, as Keras' `weight.path` (the layer
+    names from the model down, then the variable's name: `sequential/dense/kernel`; layers of
+    a functional model are made outside it, so theirs start at the layer: `dense/kernel`) and in
+    Keras' layout."""
+    from kerastorch.models.sequential import Sequential
+    out, seen = [], set()
+
+    def walk(layer, prefix):
+        for view in layer.keras_weight_views():
+            if id(view.tensor) not in seen:
+                seen.add(id(view.tensor))
+                out.append((f"{prefix}{layer.name}/{view.name}", view.keras_value()))
+        for sub in layer._sublayers():
+            walk(sub, f"{prefix}{layer.name}/")
+
+    prefix = f"{model.name}/" if isinstance(model, Sequential) else ""
+    for layer in getattr(model, "layers", []):
+        walk(layer, prefix)
+    return out
