@@ -145,8 +145,9 @@ class StepRunner:
         return self._ddp_module
 
     def release_ddp(self):
-        """Drop the DDP wrapper (at process-group teardown); the next step would make one."""
-        self._ddp_module = None
+        """Drop the DDP wrapper and the compiled step that saw it (at process-group teardown);
+        the next step would make them again."""
+        self._ddp_module = self._compiled = None
 
     def _forward_loss(self, model, module, x, y, sample_weight):
         with self._autocast():
