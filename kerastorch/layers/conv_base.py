@@ -163,6 +163,8 @@ class BaseConv(Layer):
     channels-first tensor, and give `_out_channels(in_channels)` and `_out_spatial(spatial)`.
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     _allow_causal = False
     _check_strides_and_dilation = True
 

@@ -28,6 +28,8 @@ class Dense(Layer):
     Keras view `weight.T`.
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

@@ -59,6 +59,8 @@ class EinsumDense(Layer):
     `get_weights()` is the state as stored. `torch.einsum` does the contraction.
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

@@ -65,6 +65,10 @@ class Layer(nn.Module):
     _call_takes_training = False
     _call_takes_mask = False
     _computes_mask = False  # True for layers that make masks (Embedding, Masking)
+    # True for layers that do float math on their input (Dense, Conv, RNNs, normalization,
+    # attention): integer and boolean inputs are cast to the compute dtype, as Keras' ops
+    # promote them. Layers that keep integers (Embedding, lookups, reshaping) leave it False.
+    _float_inputs = False
     _plain_call = True  # False where a subclass (Model) overrides `__call__`
 
     def __init_subclass__(cls, **kwargs):
@@ -150,6 +154,12 @@ class Layer(nn.Module):
             elif _is_symbolic(inputs):
                 from kerastorch.layers.input_layer import call_symbolic
                 return call_symbolic(self, args, kwargs)
+        if self._float_inputs and isinstance(inputs, torch.Tensor) and \
+                not inputs.is_floating_point() and not inputs.is_complex():
+            inputs = inputs.to(getattr(torch, self.compute_dtype))
+            args = (inputs, *args[1:]) if args else args
+            if not args:
+                kwargs["inputs"] = inputs
         if not self.built:
             self._build_from(inputs)
         # Keras' masks ride on tensors as `_keras_mask` (as on Keras' torch backend).
@@ -331,7 +341,10 @@ class Layer(nn.Module):
     def _all_weight_views(self) -> list[WeightView]:
         """Keras' `weights` order: own weights, then each sub-layer's, deduplicated."""
         out, seen = [], set()
-        for v in self.keras_weight_views():
+        # an unbuilt layer has only the weights made so far (usually none, as Keras'
+        # `weights == []`); its own views may need what `build` makes
+        own = self.keras_weight_views() if self.built else Layer.keras_weight_views(self)
+        for v in own:
             if id(v.tensor) not in seen:
                 seen.add(id(v.tensor))
                 out.append(v)

@@ -81,6 +81,8 @@ class BatchNormalization(Layer):
     momentum=1 - momentum)` (with `center == scale`).
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -281,6 +283,8 @@ class BatchNormalization(Layer):
 # ------------------------------------------------------------------------- Layer/Group norm
 class _AffineNorm(Layer):
     """Shared part of LayerNormalization and GroupNormalization: gamma/beta as `weight`/`bias`."""
+
+    _float_inputs = True  # integer inputs are cast to the compute dtype
 
     def _init_affine(self, epsilon, center, scale, beta_initializer, gamma_initializer,
                      beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint):
@@ -516,6 +520,8 @@ class UnitNormalization(Layer):
     Args:
         axis: Int or list of ints (default -1).
     """
+
+    _float_inputs = True  # integer inputs are cast to the compute dtype
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

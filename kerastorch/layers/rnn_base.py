@@ -81,6 +81,8 @@ class RNN(Layer):
     (`(batch, time)` bool), `training`.
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):  # Keras: a list of cells is stacked

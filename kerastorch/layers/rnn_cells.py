@@ -220,6 +220,8 @@ class RNNCellBase(Layer):
     them after each sequence), as in Keras.
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     kind = "SimpleRNN"
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,

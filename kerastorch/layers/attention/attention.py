@@ -27,6 +27,8 @@ class Attention(_SeededDropout, Layer):
     State: `scale`, `concat_score_weight` (scalars; Keras' names, no torch module has them).
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):

@@ -61,6 +61,8 @@ class MultiHeadAttention(_SeededDropout, Layer):
     over packed tensors are Parameter-typed aliases of their rows (see `_part`).
     """
 
+    _float_inputs = True  # integer inputs are cast to the compute dtype
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, sliding_window=None,
                  flash_attention=None, kernel_initializer="glorot_uniform",
