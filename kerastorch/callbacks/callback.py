@@ -93,9 +93,17 @@ class CallbackList:
         return any(_overrides(cb, h) for cb in self.callbacks for h in _BATCH_HOOKS[mode])
 
     def _call(self, hook, *args):
+        # Keras' hooks always receive a logs dict (`{}` when empty); batch hooks get it by
+        # keyword (`on_train_batch_end(batch, logs=logs)`), the others by position.
+        *args, logs = args
+        logs = {} if logs is None else logs
+        keyword = "batch" in hook
         try:
             for cb in self.callbacks:
-                getattr(cb, hook)(*args)
+                if keyword:
+                    getattr(cb, hook)(*args, logs=logs)
+                else:
+                    getattr(cb, hook)(*args, logs)
         except BaseException:
             if self._mode_at_start is not None and hasattr(self._model, "train"):
                 self._model.train(self._mode_at_start)

@@ -18,12 +18,28 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         # `Model(inputs, outputs)` is a functional model; Python then runs Functional.__init__.
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        # `CustomModel(inputs, outputs)` (a subclass) too: an instance of the subclass with
+        # Functional behind it, so its overrides (`train_step`, `call` wrappers...) still apply.
+        if _functional_arguments(args, kwargs):
             from kerastorch.models.functional import Functional
-            return Functional.__new__(Functional)
+            if cls is Model:
+                return Functional.__new__(Functional)
+            if not issubclass(cls, Functional):
+                return super().__new__(_with_functional(cls))
         return super().__new__(cls)
 
-    def __init__(self, *, name=None, trainable=True, **kwargs):
+    def __init__(self, *args, name=None, trainable=True, **kwargs):
+        if _functional_arguments(args, kwargs):
+            # `super().__init__(inputs=..., outputs=...)` inside a subclass' `__init__`
+            from kerastorch.models.functional import Functional
+            if not isinstance(self, Functional):
+                self.__class__ = _with_functional(type(self))
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes keyword arguments only "
+                            "(or `inputs, outputs` for a functional model); received "
+                            f"{len(args)} positional argument(s).")
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._init_trainer()
 
@@ -153,3 +169,37 @@ def _json_default(obj):
     if isinstance(obj, (set, frozenset)):
         return sorted(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable: {obj!r}")
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    """True for Keras' functional signature: `(inputs, outputs)` or `inputs=`/`outputs=`."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or \
+        ("inputs" in kwargs and "outputs" in kwargs)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _with_functional(cls):
+    """`cls` (a Model subclass) with Functional after it in the MRO: the graph of the
+    inputs and outputs runs as `call`, unless `cls` overrides it. One class per subclass."""
+    from kerastorch.models.functional import Functional
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
+                                                      "__qualname__": cls.__qualname__,
+                                                      "__reduce_ex__": _reduce_functional})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
+
+
+def _reduce_functional(self, protocol):
+    # pickle finds classes by name, and the name leads to the user's class: rebuild the
+    # functional form of it instead
+    reduced = object.__reduce_ex__(self, protocol)
+    return (_new_functional, (type(self).__mro__[1],), *reduced[2:])
+
+
+def _new_functional(cls):
+    made = _with_functional(cls)
+    return made.__new__(made)

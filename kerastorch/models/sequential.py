@@ -110,10 +110,60 @@ class Sequential(Model):
         self._batch_input_shape = input_shape
         self._build_shapes = input_shape
         self.output_shape = shape
+        self._record_graph(input_shape)
         dev = next(iter(self.parameters()), None)
         if dev is not None:
             self.to(dev.device)
         self.built = True
+
+    def _record_graph(self, input_shape):
+        """The symbolic graph of the stack (Keras builds one with the model): `inputs`,
+        `outputs`, and each layer's `input`/`output`, from the shapes `build` found."""
+        from kerastorch.layers.input_layer import Input, Node
+        if self._input_layer is not None:
+            x = self._input_layer.output
+        else:
+            x = Input(batch_shape=input_shape, dtype=self._stack[0].compute_dtype
+                      if self._stack else None)
+        first = x
+        for layer in self._stack:
+            nodes = layer.__dict__.setdefault("_inbound_nodes", [])
+            shape, index = layer._summary_output_shape, len(nodes)
+            if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+                flat = [KerasTensor(s, layer.compute_dtype, name=layer.name,  # several outputs
+                                    history=(layer, index, i)) for i, s in enumerate(shape)]
+                out = type(shape)(flat)
+            else:
+                out = KerasTensor(shape, layer.compute_dtype, name=layer.name,
+                                  history=(layer, index, 0))
+                flat = [out]
+            nodes.append(Node(layer, (x,), {}, flat, structure=out))
+            x = out
+        self.__dict__["_graph"] = ([first], list(x) if isinstance(x, (list, tuple)) else [x])
+
+    def _graph_part(self, which):
+        graph = self.__dict__.get("_graph")
+        if graph is None or not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined {which} yet.")
+        return graph[0 if which == "inputs" else 1]
+
+    @property
+    def inputs(self):
+        """`[KerasTensor]`: the input of the model's symbolic graph (once built)."""
+        return list(self._graph_part("inputs"))
+
+    @property
+    def outputs(self):
+        """`[KerasTensor]`: the output of the model's symbolic graph (once built)."""
+        return list(self._graph_part("outputs"))
+
+    @property
+    def input(self):
+        return self._graph_part("inputs")[0]
+
+    @property
+    def output(self):
+        return self._graph_part("outputs")[0]
 
     def _build_from(self, inputs):
         shape = tuple(inputs.shape)

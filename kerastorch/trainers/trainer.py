@@ -9,6 +9,8 @@ batches in `data_adapters`; device placement, the first-batch check and `*_on_ba
 """
 
 
+import inspect
+
 import torch
 
 from kerastorch import distribute  # multi-process hooks (one flag check when off)
@@ -116,6 +118,19 @@ class Trainer(DataChecks):
                              "`add_loss()` in the model.")
         return loss
 
+    def _evaluation_loss(self, x, y, y_pred, sample_weight):
+        """`compute_loss(..., training=False)`, or without `training` for an override that
+        does not take it (Keras accepts both)."""
+        cls = type(self)
+        takes = cls.__dict__.get("_compute_loss_takes_training")
+        if takes is None:
+            params = inspect.signature(cls.compute_loss).parameters.values()
+            takes = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
+            cls._compute_loss_takes_training = takes
+        if takes:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def _penalties(self) -> list:
         if self._regularized is None:  # computed once per fit/evaluate (layers are built)
             self._refresh_layer_lists()
@@ -187,7 +202,7 @@ class Trainer(DataChecks):
             return self._step_runner.test_step(self, data)
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self(x)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._evaluation_loss(x, y, y_pred, sample_weight)
         n = x.shape[0] if type(x) is torch.Tensor else _batch_len(x)
         self._loss_tracker.update_state(loss, sample_weight=n)
         if self._compile_metrics is not None:
@@ -362,8 +377,11 @@ class Trainer(DataChecks):
         was_training = self.training
         self.eval()
         # fit's validation passes its own CallbackList: the user's on_test_* hooks run (Keras)
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(callbacks,
-                                                                                  model=self)
+        if isinstance(callbacks, CallbackList):
+            cbs = callbacks
+        else:
+            cbs = CallbackList(callbacks, model=self)
+            cbs.set_params({"verbose": verbose, "epochs": 1, "steps": data.num_steps})
         batch_logs = cbs.wants_batch_logs("test")
         progbar = None
         if verbose:
@@ -411,6 +429,7 @@ class Trainer(DataChecks):
         was_training = self.training
         self.eval()
         cbs = CallbackList(callbacks, model=self)
+        cbs.set_params({"verbose": verbose, "epochs": 1, "steps": data.num_steps})
         batch_logs = cbs.wants_batch_logs("predict")
         progbar = None
         if verbose:
@@ -421,6 +440,8 @@ class Trainer(DataChecks):
         try:
             with torch.inference_mode():
                 for step, batch in enumerate(data):
+                    if batch_logs:
+                        cbs.on_predict_batch_begin(step)
                     out = self.predict_step(batch)
                     outputs.append(out)
                     if batch_logs:

@@ -56,4 +56,141 @@ def test_embedding_keeps_integer_ids_and_functional_int_inputs(keras3):
     ref, ours = build(keras3), build(kerastorch)
     ours.set_weights(ref.get_weights())
     expected = ref.predict([ids, ids * 2], verbose=0)
-    np.testing.assert_allclose(ours.predict([ids, ids * 2], verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(ours.predict([ids, ids * 2], verbose=0), expected, rtol=1e-5,
+                               atol=1e-5)
+
+
+def _recorder(lib):
+    """A callback recording every hook with its logs' keys, and `params` at each run's start."""
+
+    class Recorder(lib.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.log = []
+
+    def hook(name, batch_hook):
+        def record(self, *args, **kwargs):
+            logs = kwargs["logs"] if "logs" in kwargs else args[-1]
+            params = dict(self.params) if name.endswith("_begin") and not batch_hook else None
+            self.log.append((name, None if logs is None else sorted(logs), params,
+                             self.model is not None, "logs" in kwargs))
+        return record
+
+    for when in ("begin", "end"):
+        for run in ("train", "test", "predict"):
+            setattr(Recorder, f"on_{run}_{when}", hook(f"on_{run}_{when}", False))
+            setattr(Recorder, f"on_{run}_batch_{when}", hook(f"on_{run}_batch_{when}", True))
+        setattr(Recorder, f"on_epoch_{when}", hook(f"on_epoch_{when}", True))
+    return Recorder()
+
+
+def test_callbacks_get_logs_dicts_params_and_model_as_in_keras(keras3):
+    """Every hook gets a dict (`{}` when empty, as `on_train_begin(logs={})`); `self.params`
+    and `self.model` are set before the first hook, for fit, evaluate and predict."""
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    logs = []
+    for lib in (keras3, kerastorch):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1)])
+        model.compile("sgd", "mse", metrics=["mae"])
+        recorder = _recorder(lib)
+        model.fit(x, y, batch_size=2, epochs=2, validation_data=(x, y), verbose=0,
+                  callbacks=[recorder])
+        model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[recorder])
+        model.predict(x, batch_size=4, verbose=0, callbacks=[recorder])
+        logs.append(recorder.log)
+    assert logs[1] == logs[0]
+    assert logs[0][0] == ("on_train_begin", [], {"verbose": 0, "epochs": 2, "steps": 2}, True,
+                          False)
+
+
+def _custom_model_classes(lib):
+    class CustomModel(lib.Model):
+        """Keras' guide: a functional model whose `compute_loss` adds a penalty (no
+        `training` argument) and whose `call` wraps the graph."""
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+            loss = super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            return loss + 0.1 * lib.ops.mean(lib.ops.square(y_pred))
+
+        def call(self, inputs, training=None):
+            return super().call(inputs) * 0.5
+
+    class BuiltInside(lib.Model):
+        def __init__(self, **kwargs):
+            inputs = lib.Input((3,), name="features")
+            outputs = lib.layers.Dense(2, name="head")(inputs)
+            super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    return CustomModel, BuiltInside
+
+
+def test_functional_subclass_keeps_its_overrides(keras3):
+    """`CustomModel(inputs, outputs)` and `super().__init__(inputs=..., outputs=...)`: functional
+    models that keep the subclass' `compute_loss` and `call`; the same History as Keras."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    histories, predictions = [], []
+    for lib in (keras3, kerastorch):
+        CustomModel, BuiltInside = _custom_model_classes(lib)
+        inputs = lib.Input((3,), name="x")
+        outputs = lib.layers.Dense(2, name="dense_out")(inputs)
+        model = CustomModel(inputs, outputs, name="custom")
+        assert isinstance(model, CustomModel) and model.name == "custom"
+        assert [layer.name for layer in model.layers] == ["x", "dense_out"]
+        model.set_weights([np.full((3, 2), 0.1, "float32"), np.zeros(2, "float32")])
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        history = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0,
+                            validation_data=(x, y))
+        histories.append(history.history)
+        predictions.append(np.asarray(model.predict(x, verbose=0)))
+        inside = BuiltInside(name="inside")
+        assert isinstance(inside, BuiltInside)
+        assert [layer.name for layer in inside.layers] == ["features", "head"]
+        assert inside.count_params() == 8
+    for key, values in histories[0].items():
+        np.testing.assert_allclose(histories[1][key], values, rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(predictions[1], predictions[0], rtol=1e-5, atol=1e-6)
+
+
+def test_sequential_inputs_outputs_make_a_feature_extractor(keras3):
+    """Keras' Sequential guide: `keras.Model(inputs=initial_model.inputs, outputs=[layer.output
+    for layer in initial_model.layers])` gives every layer's features."""
+    x = np.random.default_rng(0).normal(size=(2, 20, 20, 3)).astype("float32")
+    features = []
+    for lib in (keras3, kerastorch):
+        initial_model = lib.Sequential([
+            lib.Input(shape=(20, 20, 3)),
+            lib.layers.Conv2D(4, 5, strides=2, activation="relu", name="c1"),
+            lib.layers.Conv2D(4, 3, activation="relu", name="c2"),
+            lib.layers.Conv2D(4, 3, activation="relu", name="c3"),
+        ], name="initial")
+        if not features:
+            weights = initial_model.get_weights()
+        initial_model.set_weights(weights)
+        assert len(initial_model.inputs) == len(initial_model.outputs) == 1
+        assert tuple(initial_model.inputs[0].shape) == (None, 20, 20, 3)
+        assert tuple(initial_model.outputs[0].shape) == (None, 4, 4, 4)
+        extractor = lib.Model(inputs=initial_model.inputs,
+                              outputs=[layer.output for layer in initial_model.layers])
+        one = lib.Model(inputs=initial_model.inputs,
+                        outputs=initial_model.get_layer(name="c2").output)
+        features.append([lib.ops.convert_to_numpy(f) for f in extractor(x)] +
+                        [lib.ops.convert_to_numpy(one(x))])
+    assert [f.shape for f in features[1]] == [f.shape for f in features[0]]
+    for a, b in zip(features[1], features[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_unbuilt_models_have_no_weights_and_say_so_in_summary(keras3, capsys):
+    """An unbuilt Sequential or Dense: `weights == []` (all three lists), the summary marks the
+    layer unbuilt, as Keras'."""
+    printed = []
+    for lib in (keras3, kerastorch):
+        model = lib.Sequential([lib.layers.Dense(3, name="d")], name="unbuilt")
+        dense = lib.layers.Dense(4)
+        assert model.weights == model.trainable_weights == model.non_trainable_weights == []
+        assert dense.weights == [] and not dense.built
+        capsys.readouterr()
+        model.summary()
+        printed.append(capsys.readouterr().out)
+    assert printed[1] == printed[0]
