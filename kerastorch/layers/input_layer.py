@@ -156,7 +156,8 @@ def _map_shapes(fn, shapes):
 
 
 def meta_output_shape(layer, input_shape, **call_kwargs):
-    """Output shape(s) of `layer` for `input_shape` from a run on fake tensors."""
+    """Output shape(s) of `layer` for `input_shape` from a run on fake tensors (or, when the
+    layer's call cannot run on them, on small zero tensors: see `_run_for_shapes`)."""
     if not layer.built:
         layer.build(input_shape)
         layer.built = True
@@ -166,10 +167,92 @@ def meta_output_shape(layer, input_shape, **call_kwargs):
             isinstance(flat_first[0], (list, tuple)):
         flat_first = flat_first[0]
     batch_unknown = bool(flat_first) and flat_first[0] is None
-    with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
-        inputs = _map_shapes(_fake_input, input_shape)
-        out = layer.call(inputs, **call_kwargs)
+    out = _run_for_shapes(layer, lambda make: ((_map_shapes(
+        lambda shape: make(shape, None), input_shape),), call_kwargs))
     return _to_shapes(out, batch_unknown)
+
+
+def _zeros_input(shape, dtype=None):
+    shape = tuple(_PLACEHOLDER_BATCH if d is None else d for d in shape)
+    return torch.zeros(shape, dtype=dtype or config.float_dtype())
+
+
+def _run_for_shapes(layer, make_arguments):
+    """`layer.call(*args, **kwargs)` on stand-in tensors, for the shapes of what it returns.
+
+    `make_arguments(make)` gives `(args, kwargs)`, its tensors made by `make(shape, dtype)`.
+    First on fake tensors (no memory, no compute). A call that cannot run on them (a value read
+    with `.item()`, `nonzero`, Python control flow on values, a generator's random numbers)
+    runs again on zero tensors of the same shapes on the CPU, as Keras' torch backend does.
+    Weights that sub-layers make meanwhile are real either way (`Layer._build_from` builds
+    outside the fake mode)."""
+    losses = {id(sub): len(sub._losses) for sub in layer._flatten_layers()}
+    try:
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+            args, kwargs = make_arguments(_fake_input)
+            return layer.call(*args, **kwargs)
+    except Exception as fake_error:  # noqa: BLE001 (any failure on fakes: try real zeros)
+        try:
+            with torch.no_grad():
+                args, kwargs = make_arguments(_zeros_input)
+                return layer.call(*args, **kwargs)
+        except Exception as err:
+            raise ValueError(
+                f"Layer '{layer.name}' ({type(layer).__name__}) could not infer the shape of "
+                f"its output on symbolic inputs: its `call` failed on fake tensors "
+                f"({type(fake_error).__name__}: {fake_error}) and on zero tensors of the input "
+                f"shapes ({type(err).__name__}: {err}). Implement `compute_output_shape` for "
+                "it, or call it on real data.") from err
+    finally:
+        for sub in layer._flatten_layers():  # `add_loss` of the stand-in run: not real losses
+            del sub._losses[losses.get(id(sub), 0):]
+
+
+def _holds_keras_tensor(structure) -> bool:
+    if isinstance(structure, KerasTensor):
+        return True
+    if isinstance(structure, dict):
+        return any(_holds_keras_tensor(v) for v in structure.values())
+    if isinstance(structure, (list, tuple)):
+        return any(_holds_keras_tensor(v) for v in structure)
+    return False
+
+
+def _stand_ins(structure, make):
+    """`structure` with each KerasTensor replaced by `make(shape, torch dtype)`."""
+    if isinstance(structure, KerasTensor):
+        dtype = getattr(torch, structure.dtype) if isinstance(structure.dtype, str) else None
+        return make(structure.shape, dtype)
+    if isinstance(structure, dict):
+        return {k: _stand_ins(v, make) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_stand_ins(v, make) for v in structure)
+    return structure
+
+
+def _general_output_shapes(layer, args, kwargs):
+    """Output shapes of a call with several positional tensors, nested structures, or extra
+    keyword arguments (tensors or not): the whole call runs on stand-ins."""
+    kwargs = dict(kwargs)
+    if "training" in kwargs and not layer._call_takes_training:
+        del kwargs["training"]
+    if "mask" in kwargs and not layer._call_takes_mask:
+        del kwargs["mask"]
+    leaves = [t for t in _flat_keras_tensors((args, kwargs))]
+    batch_unknown = bool(leaves) and bool(leaves[0].shape) and leaves[0].shape[0] is None
+    out = _run_for_shapes(layer, lambda make: (_stand_ins(args, make),
+                                               _stand_ins(kwargs, make)))
+    return _to_shapes(out, batch_unknown)
+
+
+def _flat_keras_tensors(structure):
+    if isinstance(structure, KerasTensor):
+        return [structure]
+    if isinstance(structure, dict):
+        return [t for v in structure.values() for t in _flat_keras_tensors(v)]
+    if isinstance(structure, (list, tuple)):
+        return [t for v in structure for t in _flat_keras_tensors(v)]
+    return []
 
 
 def call_symbolic(layer, args, kwargs):
@@ -186,8 +269,15 @@ def call_symbolic(layer, args, kwargs):
     else:
         layer.check_input_shape(shapes)
     extra = {k: v for k, v in kwargs.items() if k not in ("training", "mask", "inputs")}
-    out_shapes = layer.compute_output_shape(shapes, **extra) if extra else \
-        layer.compute_output_shape(shapes)
+    own_shapes = type(layer).compute_output_shape is not Layer.compute_output_shape
+    if not own_shapes:
+        # the whole call runs on stand-ins: several positional tensors, nested structures,
+        # keyword arguments (tensors or not) all reach `call` as given
+        out_shapes = _general_output_shapes(layer, args, kwargs)
+    elif extra:
+        out_shapes = layer.compute_output_shape(shapes, **extra)
+    else:
+        out_shapes = layer.compute_output_shape(shapes)
     nodes = layer.__dict__.setdefault("_inbound_nodes", [])
     node_index = len(nodes)
     if isinstance(out_shapes, tuple) and (not out_shapes or not isinstance(out_shapes[0],

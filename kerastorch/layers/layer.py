@@ -15,6 +15,7 @@ import inspect
 import numpy as np
 import torch
 from torch import nn
+from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from kerastorch.layers.layer_utils import (  # noqa: F401 (WeightView & co. are public here)
     InputShapeError,
@@ -252,15 +253,18 @@ class Layer(nn.Module):
         self.built = True
 
     def _build_from(self, inputs):
-        shape = _shapes_of(inputs)
-        self._build_shapes = shape
-        self.build(shape)
-        self.built = True
-        device = _device_of(inputs)
-        if device is not None:
-            self.to(device)
-        if not self._trainable:
-            self._set_requires_grad(False)
+        # Weights are real tensors even when the first call runs on fake ones (shape inference
+        # of a symbolic call in which an outer layer builds this one).
+        with unset_fake_temporarily():
+            shape = _shapes_of(inputs)
+            self._build_shapes = shape
+            self.build(shape)
+            self.built = True
+            device = _device_of(inputs)
+            if device is not None:
+                self.to(device)
+            if not self._trainable:
+                self._set_requires_grad(False)
 
     def _input_mismatch(self, inputs) -> str | None:
         """Why `inputs` does not fit the shape the layer was built for, or None."""

@@ -75,14 +75,17 @@ def _mask_of(x):
 
 
 def _is_symbolic(x) -> bool:
+    """True when the first leaf of `x` (a tensor or nested lists/dicts) is a KerasTensor."""
     from kerastorch.layers.input_layer import KerasTensor
-    if isinstance(x, KerasTensor):
-        return True
-    if isinstance(x, (list, tuple)) and x:
-        return isinstance(x[0], KerasTensor)
-    if isinstance(x, dict) and x:
-        return isinstance(next(iter(x.values())), KerasTensor)
-    return False
+    while True:
+        if isinstance(x, KerasTensor):
+            return True
+        if isinstance(x, (list, tuple)) and x:
+            x = x[0]
+        elif isinstance(x, dict) and x:
+            x = next(iter(x.values()))
+        else:
+            return False
 
 
 def _shapes_of(x):

@@ -117,7 +117,7 @@ class Functional(Model):
                                  "layer names should be unique.")
             names.add(layer.name)
             if not isinstance(layer, SymbolicOp):  # ops: no weights, not in `model.layers`
-                self.add_module(layer.name, layer)
+                self._add_layer(layer)
         self.__dict__["_operations"] = operations
         self.built = True
         self._batch_input_shape = flat_inputs[0].shape

@@ -60,6 +60,15 @@ class Model(Trainer, Layer):
     def layers(self) -> list:
         return self._sublayers()
 
+    def _add_layer(self, layer):
+        """Register `layer` as a submodule under its Keras name. A name that is also one of
+        the model's attributes (`Input(name="inputs")`, a layer called "output") goes straight
+        into `_modules`: the attribute keeps its meaning, the state dict keys the name."""
+        if hasattr(type(self), layer.name) or layer.name in self.__dict__:
+            self._modules[layer.name] = layer
+        else:
+            self.add_module(layer.name, layer)
+
     def get_layer(self, name=None, index=None):
         """A layer by unique name or by index in `layers`."""
         if index is not None and name is not None:

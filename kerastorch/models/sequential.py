@@ -50,7 +50,7 @@ class Sequential(Model):
             raise ValueError(f"All layers added to a Sequential model should have unique names. "
                              f"Name '{layer.name}' is already the name of a layer in this model. "
                              "Update the `name` argument to pass a unique name.")
-        self.add_module(layer.name, layer)
+        self._add_layer(layer)
         self._stack.append(layer)
         self.built = False
         if rebuild:

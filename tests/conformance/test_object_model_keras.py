@@ -194,3 +194,68 @@ def test_unbuilt_models_have_no_weights_and_say_so_in_summary(keras3, capsys):
         model.summary()
         printed.append(capsys.readouterr().out)
     assert printed[1] == printed[0]
+
+
+def test_endpoint_layer_with_two_positional_inputs(keras3):
+    """Keras' functional guide: `LogisticEndpoint(name="predictions")(targets, logits)` adds its
+    loss with `add_loss`; the model compiles without a loss and fits to Keras' losses."""
+    histories = []
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.random((6, 3)), "targets": rng.random((6, 10))}
+    for lib in (keras3, kerastorch):
+        class LogisticEndpoint(lib.layers.Layer):
+            def __init__(self, name=None):
+                super().__init__(name=name)
+                self.loss_fn = lib.losses.BinaryCrossentropy(from_logits=True)
+
+            def call(self, targets, logits, sample_weights=None):
+                self.add_loss(self.loss_fn(targets, logits, sample_weights))
+                return lib.ops.sigmoid(logits)
+
+        inputs = lib.Input(shape=(3,), name="inputs")
+        targets = lib.Input(shape=(10,), name="targets")
+        logits = lib.layers.Dense(10, kernel_initializer="ones")(inputs)
+        predictions = LogisticEndpoint(name="predictions")(targets, logits)
+        model = lib.Model(inputs=[inputs, targets], outputs=predictions)
+        assert model.layers[-1]._losses == [] if lib is kerastorch else True  # none from
+        model.compile(optimizer="adam")                                      # shape inference
+        histories.append(model.fit(data, batch_size=3, epochs=3, shuffle=False,
+                                   verbose=0).history)
+    np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], rtol=1e-5)
+
+
+def test_symbolic_calls_with_nested_inputs_keywords_and_layers_made_in_call(keras3):
+    """A dict of lists as the input, keyword arguments (a tensor, `None`, a float), a Dense
+    built inside `call` by the first (symbolic) call: the models compute what Keras' compute."""
+    rng = np.random.default_rng(1)
+    a1, a2 = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+    b = rng.normal(size=(4, 1)).astype("float32")
+    results = []
+    for lib in (keras3, kerastorch):
+        class Mix(lib.layers.Layer):
+            def call(self, inputs):
+                return inputs["a"][0] + inputs["a"][1] * inputs["b"]
+
+        class Scale(lib.layers.Layer):
+            def call(self, x, baz=None, scale=1.0):
+                return x * scale if baz is None else x + baz
+
+        class Lazy(lib.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.inner = lib.layers.Dense(2, kernel_initializer="ones", name="inner")
+
+            def call(self, x):  # `inner` is built here, by the symbolic call
+                return self.inner(x)
+
+        i1, i2, ib = lib.Input((3,)), lib.Input((3,)), lib.Input((1,))
+        mixed = Mix()({"a": [i1, i2], "b": ib})
+        scaled = Scale()(mixed, baz=None, scale=3.0)
+        shifted = Scale()(mixed, baz=scaled)
+        lazy = Lazy()(shifted)
+        model = lib.Model([i1, i2, ib], [scaled, shifted, lazy])
+        assert tuple(lazy.shape) == (None, 2)
+        assert len(model.weights) == 2  # the Dense made in `call` is the model's
+        results.append([lib.ops.convert_to_numpy(t) for t in model([a1, a2, b])])
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
