@@ -6,6 +6,8 @@ reading and writing slots of a list. `forward` runs the plan with no graph walki
 functional model costs what its layers cost.
 """
 
+import torch
+
 from kerastorch.layers.input_layer import InputLayer, KerasTensor
 from kerastorch.layers.layer import Layer
 from kerastorch.layers.symbolic_ops import SymbolicOp
@@ -179,6 +181,7 @@ class Functional(Model):
         self.__dict__["_input_slots"] = [slot_of[id(t)] for t in flat_inputs]
         self.__dict__["_output_template"] = _template(self._outputs_struct, slot_of)
         self.__dict__["_flat_inputs"] = flat_inputs
+        self.__dict__["_input_ranks"] = [len(t.shape) for t in flat_inputs]
 
     # ------------------------------------------------------------------ running
     def _feed(self, inputs):
@@ -205,7 +208,11 @@ class Functional(Model):
 
     def call(self, inputs, training=None, mask=None):
         values = [None] * self._num_slots
-        for slot, value in zip(self._input_slots, self._feed(inputs)):
+        ranks = self.__dict__.get("_input_ranks") or [len(t.shape) for t in self._flat_inputs]
+        for slot, value, rank, t in zip(self._input_slots, self._feed(inputs), ranks,
+                                        self._flat_inputs):
+            if isinstance(value, torch.Tensor) and value.ndim != rank:  # not a torch.fx Proxy
+                value = self._adjust_rank(value, rank, t)
             values[slot] = value
         for layer, args, kwargs, outs, single, simple in self._steps:
             if simple:
@@ -218,6 +225,18 @@ class Functional(Model):
                 for slot, value in zip(outs, result):
                     values[slot] = value
         return _fill(self._output_template, values)
+
+    def _adjust_rank(self, value, rank, declared):
+        """Keras' rule for an input one axis off its declared rank: a trailing axis of size 1
+        is dropped (`(n, 3, 1)` for `(None, 3)`) or added (`(n, 3)` for `(None, 3, 1)`)."""
+        if value.ndim == rank + 1 and value.shape[-1] == 1:
+            return value.squeeze(-1)
+        if value.ndim == rank - 1 and declared.shape[-1] == 1:
+            return value.unsqueeze(-1)
+        name = declared._keras_history[0].name
+        raise ValueError(f"Invalid input shape for input {tuple(value.shape)} with name "
+                         f"'{name}' of model '{self.name}'. Expected shape {declared.shape}, "
+                         f"but input has incompatible shape {tuple(value.shape)}")
 
     def _build_from(self, inputs):  # built at construction
         self.built = True

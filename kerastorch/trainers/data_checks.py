@@ -74,8 +74,9 @@ class DataChecks:
         finally:
             self.train(was_training)
         self._refresh_layer_lists()
-        if not getattr(self.optimizer, "built", True):  # a torch.optim optimizer is built
-            self.optimizer.build(list(self.parameters()))
+        params = list(self.parameters())
+        if params and not getattr(self.optimizer, "built", True):  # torch.optim's are built
+            self.optimizer.build(params)
         self.__dict__["_checked_key"] = key
 
     def _check_loss(self, y_true, y_pred, sample_weight):

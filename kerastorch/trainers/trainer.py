@@ -10,6 +10,7 @@ batches in `data_adapters`; device placement, the first-batch check and `*_on_ba
 
 
 import inspect
+import warnings
 
 import torch
 
@@ -186,9 +187,12 @@ class Trainer(DataChecks):
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self._forward(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        if loss.requires_grad:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        else:  # nothing to train: the loss is still reported (Keras)
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         if self._constrained:
             self._apply_constraints()
         n = _batch_len(x)

@@ -2,6 +2,8 @@
 layers, symbolic calls, model attributes. Each case runs the same lines in Keras 3 (JAX) and in
 kerastorch and compares."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -259,3 +261,37 @@ def test_symbolic_calls_with_nested_inputs_keywords_and_layers_made_in_call(kera
         results.append([lib.ops.convert_to_numpy(t) for t in model([a1, a2, b])])
     for ours, ref in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_inputs_one_trailing_axis_off_are_adjusted_as_in_keras(keras3):
+    """A functional model fed `(n, 3, 1)` for `(None, 3)` (or `(n, 3)` for `(None, 3, 1)`)
+    drops (adds) the trailing axis of size 1, in calls, fit and predict."""
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    out = []
+    for lib in (keras3, kerastorch):
+        flat_in = lib.Input((3,))
+        flat = lib.Model(flat_in, lib.layers.Dense(2, kernel_initializer="ones")(flat_in))
+        column_in = lib.Input((3, 1))
+        column = lib.Model(column_in, lib.layers.Flatten()(column_in))
+        flat.compile(lib.optimizers.SGD(0.01), "mse")
+        history = flat.fit(x[..., None], np.ones((4, 2), "float32"), batch_size=4, verbose=0)
+        out.append([flat.predict(x[..., None], verbose=0), column.predict(x, verbose=0),
+                    history.history["loss"]])
+    for ours, ref in zip(out[1], out[0]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-6)
+
+
+def test_a_model_without_trainable_weights_fits_and_reports_its_loss(keras3):
+    """The loss is reported, nothing is updated, no optimizer error (Keras)."""
+    out = []
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 3), "float32")
+    for lib in (keras3, kerastorch):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Flatten()])
+        model.compile("adam", "mse")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(x, y, epochs=2, verbose=0)
+        out.append((history.history, model.evaluate(x, y, verbose=0)))
+    assert out[1] == out[0]
+    # as Keras' torch backend says (its JAX backend says nothing)
+    assert any("does not have any trainable weights" in str(w.message) for w in caught)
