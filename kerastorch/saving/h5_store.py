@@ -9,6 +9,10 @@ layers are under `layers/<snake_case(ClassName)>` made unique per container (`la
 RNN weights under `cell`, the optimizer under `optimizer/vars` (iterations, learning rate, then
 the slot variables per trainable variable). The model's own variables are under `vars`.
 
+Datasets are written with HDF5's fletcher32 checksum (chunked storage; scalars, which HDF5 cannot
+chunk, are written plainly), verified by HDF5 on every read, Keras' included; `.weights.h5`
+files also end in `file_safety.seal`'s sha256 trailer, checked before HDF5 parses them.
+
 kerastorch layers keep torch-native state; `keras_weight_views()` translates. Where kerastorch's
 module tree differs from Keras' object graph (fused RNNs keep no `cell` module, attention keeps
 its projections on the layer), `layer_entries` says where Keras puts them.
@@ -21,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from kerastorch.saving.file_safety import SavedFileError
+from kerastorch.saving.file_safety import SavedFileError, file_error, read_errors
 
 
 class Entry(NamedTuple):
@@ -122,19 +126,27 @@ def _numpy(t) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
+def create_dataset(group, name, value):
+    """`group[name] = value`, with a fletcher32 checksum over the stored bytes where HDF5 can
+    keep one (numeric arrays with at least one element; not scalars or strings)."""
+    value = np.asarray(value)
+    checked = value.ndim > 0 and value.size > 0 and value.dtype.kind in "biufc"
+    return group.create_dataset(name, data=value, fletcher32=checked)
+
+
 def write_model(h5file, model, include_optimizer=True) -> None:
     """Write `model`'s weights (and its optimizer's variables) into an open h5py File."""
     for entry in layer_entries(model):
         group = h5file.require_group(_join(entry.path, "vars"))
         group.attrs["name"] = entry.layer.name
         for key, view in zip(_dataset_keys(entry), entry.views):
-            group.create_dataset(key, data=_numpy(view.keras_value()))
+            create_dataset(group, key, _numpy(view.keras_value()))
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "get_config"):
         group = h5file.require_group("optimizer/vars")
         group.attrs["name"] = optimizer.name
         for i, value in enumerate(optimizer_keras_values(model, optimizer)):
-            group.create_dataset(str(i), data=value)
+            create_dataset(group, str(i), value)
 
 
 def _trainable_views(model) -> list:
@@ -181,7 +193,7 @@ def optimizer_keras_values(model, optimizer) -> list:
 
 
 # ---------------------------------------------------------------------- reading
-def _vars_group(h5file, path):
+def _vars_group(h5file, path, source="weights file"):
     """The `vars` group at `path`, or None; refuses links (Keras' `safe_get_h5_group`)."""
     import h5py
     current = h5file
@@ -190,11 +202,11 @@ def _vars_group(h5file, path):
             return None
         link = current.get(part, getlink=True)
         if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
-            raise SavedFileError(f"Not allowed: H5 file with {type(link).__name__} at "
-                                 f"'{path}/{part}'.")
+            raise SavedFileError(f"{source}: not allowed: H5 file with {type(link).__name__} "
+                                 f"at '{path}/{part}'.")
         current = current[part]
         if not isinstance(current, h5py.Group):
-            raise SavedFileError(f"Invalid H5 file: '{path}/{part}' is not a group.")
+            raise SavedFileError(f"{source}: invalid H5 file: '{path}/{part}' is not a group.")
     return current
 
 
@@ -238,7 +250,7 @@ def read_model(h5file, model, source="weights file", skip_mismatch=False,
         where = entry.path or "(model)"
         keys = _dataset_keys(entry) if getattr(entry.layer, "_h5_keys_are_names", False) \
             else None
-        values = _read_group(_vars_group(h5file, entry.path), source, entry.path, keys)
+        values = _read_group(_vars_group(h5file, entry.path, source), source, entry.path, keys)
         problem = None
         if len(values) != len(entry.views):
             problem = (f"Layer '{entry.layer.name}' expected {len(entry.views)} variables, but "
@@ -266,12 +278,13 @@ def read_model(h5file, model, source="weights file", skip_mismatch=False,
             view.assign(value)
     optimizer = getattr(model, "optimizer", None)
     if load_optimizer and optimizer is not None and hasattr(optimizer, "get_config"):
-        saved = _vars_group(h5file, "optimizer")
+        saved = _vars_group(h5file, "optimizer", source)
         if saved is not None:
-            load_optimizer_values(model, optimizer, _read_group(saved, source, "optimizer"))
+            load_optimizer_values(model, optimizer, _read_group(saved, source, "optimizer"),
+                                  source)
 
 
-def load_optimizer_values(model, optimizer, values) -> None:
+def load_optimizer_values(model, optimizer, values, source="weights file") -> None:
     """Inverse of `optimizer_keras_values`; builds the optimizer on the model's parameters
     first (as the first training step would). A count mismatch warns and skips, as in Keras."""
     if not values:
@@ -306,47 +319,54 @@ def load_optimizer_values(model, optimizer, values) -> None:
                     want = tuple(view.keras_value().shape)
                     if tuple(value.shape) != want:
                         raise SavedFileError(
-                            f"Optimizer '{optimizer.name}': slot '{name}' of variable "
+                            f"{source}: optimizer '{optimizer.name}': slot '{name}' of variable "
                             f"'{view.name}' has shape {tuple(value.shape)} in the file but "
                             f"{want} in the model.")
                     view.assign(value)
 
 
 # ---------------------------------------------------------------------- weights files
-def save_weights(model, path) -> None:
-    """`model.save_weights("x.weights.h5")`: Keras 3's layout, written atomically."""
+UNREADABLE = "the HDF5 data could not be read (truncated or corrupted?)"
+
+
+def open_file(path):
+    """`path` open for reading with h5py, once its sha256 trailer (when it has one) matched."""
     import h5py
 
-    from kerastorch.saving.file_safety import atomic_write
+    from kerastorch.saving.file_safety import LOW_LEVEL_ERRORS, check_seal
+    check_seal(path)
+    try:
+        return h5py.File(path, "r")
+    except LOW_LEVEL_ERRORS as err:
+        raise file_error(path, "not a readable HDF5 file (truncated or corrupted?)", err) from err
+
+
+def save_weights(model, path) -> None:
+    """`model.save_weights("x.weights.h5")`: Keras 3's layout, written atomically and sealed
+    with a sha256 trailer."""
+    import h5py
+
+    from kerastorch.saving.file_safety import atomic_write, seal
     if not getattr(model, "built", True):
         raise ValueError("You are saving a model that has not yet been built. Try building "
                          "the model first by calling it on some data or by using `build()`.")
     with atomic_write(path) as tmp:
         with h5py.File(tmp, "w") as f:
             write_model(f, model)
+        seal(tmp)
 
 
 def load_weights(model, path, skip_mismatch=False) -> None:
     """Read Keras 3's `.weights.h5` layout into `model` (checked before anything changes)."""
-    import h5py
-
-    from kerastorch.saving.file_safety import file_error, require_file
+    from kerastorch.saving.file_safety import require_file
     path = require_file(path)
     if not getattr(model, "built", True):
         raise ValueError("You are loading weights into a model that has not yet been built. "
                          "Try building the model first by calling it on some data or by using "
                          "`build()`.")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise file_error(path, "not a readable HDF5 file (truncated or corrupted?)", err) from err
-    with f:
+    with read_errors(path, UNREADABLE), open_file(path) as f:
         if "model_weights" in f or "layer_names" in f.attrs:  # Keras 2 / tf.keras layout
             from kerastorch.saving import legacy_h5
             legacy_h5.load_weights_from_group(f, model, path, skip_mismatch)
-            return
-        try:
+        else:
             read_model(f, model, f"'{path}'", skip_mismatch)
-        except (OSError, KeyError, RuntimeError) as err:
-            raise file_error(path, "the HDF5 data could not be read (truncated or corrupted?)",
-                             err) from err

@@ -2,8 +2,13 @@
 
 `config.json` is `serialize_keras_object(model)` (module, class_name, config, registered_name,
 build_config, compile_config); `metadata.json` holds `keras_version` and `date_saved`;
-`model.weights.h5` is the layout of `h5_store`. Files written here open in Keras 3
-(`keras.saving.load_model`), and Keras 3's files open here.
+`model.weights.h5` is the layout of `h5_store` (fletcher32-checksummed datasets). Files written
+here open in Keras 3 (`keras.saving.load_model`), and Keras 3's files open here.
+
+Damage is found by the zip's CRC-32 of each member (checked as a member is read: `config.json`,
+`metadata.json` and `model.weights.h5` are read whole) and by HDF5's checksums; whatever a
+damaged archive raises on the way (zipfile, zlib, json, unicode, h5py, or a config that parses
+but does not build) becomes a `SavedFileError` naming the file.
 """
 
 import datetime
@@ -12,8 +17,9 @@ import json
 import os
 import zipfile
 
-from kerastorch.saving.file_safety import (SavedFileError, atomic_write, check_zip_members,
-                                           file_error, require_file)
+from kerastorch.saving.file_safety import (LOW_LEVEL_ERRORS, SavedFileError, atomic_write,
+                                           check_zip_members, config_errors, file_error,
+                                           read_errors, require_file)
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -64,7 +70,7 @@ def save_model(model, filepath, include_optimizer=True) -> None:
 def _open(path) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(path, "r")
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+    except LOW_LEVEL_ERRORS as err:
         raise file_error(path, "not a valid .keras archive (expected a zip file; truncated or "
                                "corrupted?)", err) from err
     try:
@@ -84,22 +90,34 @@ def _read_member(zf, path, name) -> bytes:
         raise file_error(path, f"archive member '{name}' declares {info.file_size} bytes but "
                                f"stores {info.compress_size}; refusing a potential "
                                "decompression bomb.")
-    try:
+    try:  # zipfile checks the member's CRC-32 once it is read whole
         return zf.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as err:
+    except LOW_LEVEL_ERRORS as err:  # BadZipFile (CRC), zlib.error, NotImplementedError ...
         raise file_error(path, f"archive member '{name}' could not be read (truncated or "
                                "corrupted?)", err) from err
 
 
-def read_config(zf, path) -> dict:
-    raw = _read_member(zf, path, CONFIG_FILENAME)
+def _read_json(zf, path, name):
+    raw = _read_member(zf, path, name)
     try:
-        config = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise file_error(path, f"'{CONFIG_FILENAME}' is not valid JSON", err) from err
+        return json.loads(raw.decode("utf-8"))
+    except ValueError as err:  # UnicodeDecodeError, JSONDecodeError
+        raise file_error(path, f"'{name}' is not valid JSON", err) from err
+
+
+def read_config(zf, path) -> dict:
+    config = _read_json(zf, path, CONFIG_FILENAME)
     if not isinstance(config, dict) or "class_name" not in config:
         raise file_error(path, f"'{CONFIG_FILENAME}' does not describe a Keras object")
     return config
+
+
+def check_metadata(zf, path) -> None:
+    """`metadata.json`, when the archive has one, must be read whole (its CRC-32 checked) and
+    be a JSON object."""
+    if METADATA_FILENAME in zf.namelist() and not isinstance(
+            _read_json(zf, path, METADATA_FILENAME), dict):
+        raise file_error(path, f"'{METADATA_FILENAME}' is not a JSON object")
 
 
 def _weights(zf, path, model, skip_mismatch=False, load_optimizer=True) -> None:
@@ -115,14 +133,11 @@ def _weights(zf, path, model, skip_mismatch=False, load_optimizer=True) -> None:
     data = _read_member(zf, path, WEIGHTS_FILENAME)
     try:
         f = h5py.File(io.BytesIO(data), "r")
-    except OSError as err:
+    except LOW_LEVEL_ERRORS as err:
         raise file_error(path, f"'{WEIGHTS_FILENAME}' is not a readable HDF5 file", err) from err
-    with f:
-        try:
-            h5_store.read_model(f, model, f"'{os.fspath(path)}'", skip_mismatch,
-                                load_optimizer=load_optimizer)
-        except (OSError, KeyError, RuntimeError) as err:
-            raise file_error(path, f"'{WEIGHTS_FILENAME}' could not be read", err) from err
+    with read_errors(path, f"'{WEIGHTS_FILENAME}' could not be read"), f:
+        h5_store.read_model(f, model, f"'{os.fspath(path)}'", skip_mismatch,
+                            load_optimizer=load_optimizer)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -138,11 +153,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from kerastorch.saving.serialization import deserialize_keras_object
     path = require_file(filepath)
     with _open(path) as zf:
+        check_metadata(zf, path)
         config = read_config(zf, path)
         if not compile:
             config.pop("compile_config", None)
-        model = deserialize_keras_object(config, custom_objects=custom_objects,
-                                         safe_mode=safe_mode)
+        with config_errors(path):
+            model = deserialize_keras_object(config, custom_objects=custom_objects,
+                                             safe_mode=safe_mode)
         _weights(zf, path, model, load_optimizer=compile)
     return model
 
@@ -151,4 +168,5 @@ def load_weights(model, filepath, skip_mismatch=False) -> None:
     """The weights of a `.keras` archive into an existing, built `model`."""
     path = require_file(filepath)
     with _open(path) as zf:
+        check_metadata(zf, path)
         _weights(zf, path, model, skip_mismatch)

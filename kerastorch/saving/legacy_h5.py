@@ -8,6 +8,10 @@ optimizer variables, iterations and learning rate first). Weight-only files hold
 `model_weights` content at the top level. A layer's weights are in Keras' legacy order, its
 trainable weights then its non-trainable ones, and layers are matched in order among those with
 weights, as Keras does (`keras/src/legacy/saving/legacy_h5_format.py`, `saving_utils.py`).
+
+Files kerastorch writes checksum every non-scalar dataset (fletcher32) and end in
+`file_safety.seal`'s sha256 trailer, which also covers the configs held as attributes; files
+from Keras, tf.keras or older kerastorch have neither and load as before.
 """
 
 import json
@@ -16,7 +20,8 @@ import warnings
 
 import numpy as np
 
-from kerastorch.saving.file_safety import SavedFileError, atomic_write, file_error, require_file
+from kerastorch.saving.file_safety import (SavedFileError, atomic_write, config_errors,
+                                           file_error, read_errors, require_file, seal)
 
 # Keras namespaces whose objects appear inside layer configs without a `module` in Keras 2.
 _NAMESPACES = ("initializers", "regularizers", "constraints", "activations", "optimizers",
@@ -67,12 +72,20 @@ def _add_modules(config):
 
 
 def _open(path):
-    import h5py
-    path = require_file(path)
+    from kerastorch.saving.h5_store import open_file
+    return open_file(require_file(path))
+
+
+def _json_attr(f, name, path, what):
+    """The JSON attribute `name` of the open file (`what`, for errors), parsed; None when
+    absent."""
+    raw = f.attrs.get(name)
+    if raw is None:
+        return None
     try:
-        return h5py.File(path, "r")
-    except OSError as err:
-        raise file_error(path, "not a readable HDF5 file (truncated or corrupted?)", err) from err
+        return json.loads(_text(raw))
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise file_error(path, f"{what} (attribute '{name}') is not valid JSON", err) from err
 
 
 def _legacy_views(layer):
@@ -88,29 +101,26 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a legacy full-model `.h5` (Keras 2, tf.keras, Keras 3's `save("m.h5")` or
     kerastorch's); compiled from its `training_config` when `compile=True`, optimizer state
     included."""
+    from kerastorch.saving.h5_store import UNREADABLE
     from kerastorch.saving.serialization import deserialize_keras_object
     path = os.fspath(filepath)
-    with _open(path) as f:
-        raw = f.attrs.get("model_config")
-        if raw is None:
+    with read_errors(path, UNREADABLE), _open(path) as f:
+        config = _json_attr(f, "model_config", path, "the model config")
+        if config is None:
             raise file_error(path, "no model config found in the file (a weights-only .h5 "
                                    "loads with `model.load_weights`)")
-        try:
-            config = json.loads(_text(raw))
-        except json.JSONDecodeError as err:
-            raise file_error(path, "the model config is not valid JSON", err) from err
-        model = deserialize_keras_object(_add_modules(config), custom_objects=custom_objects,
-                                         safe_mode=safe_mode)
+        if not isinstance(config, dict):
+            raise file_error(path, f"the model config is a {type(config).__name__}, not a dict")
+        with config_errors(path):
+            model = deserialize_keras_object(_add_modules(config),
+                                             custom_objects=custom_objects, safe_mode=safe_mode)
         if "model_weights" not in f:
             raise file_error(path, "the file has no 'model_weights' group")
-        try:
-            load_weights_from_group(f["model_weights"], model, path)
-            training = f.attrs.get("training_config")
-            if compile and training is not None:
-                _compile(model, json.loads(_text(training)), f, custom_objects)
-        except (OSError, KeyError, RuntimeError) as err:
-            raise file_error(path, "the HDF5 data could not be read (truncated or corrupted?)",
-                             err) from err
+        load_weights_from_group(f["model_weights"], model, path)
+        training = (_json_attr(f, "training_config", path, "the training config") if compile
+                    else None)
+        if training is not None:
+            _compile(model, training, f, custom_objects, path)
     return model
 
 
@@ -165,7 +175,7 @@ def compile_args_from_training_config(training, custom_objects=None):
     }
 
 
-def _compile(model, training, f, custom_objects):
+def _compile(model, training, f, custom_objects, path):
     try:
         model.compile(**compile_args_from_training_config(training, custom_objects))
     except Exception as err:  # the model loads; only its training setup is lost
@@ -176,7 +186,7 @@ def _compile(model, training, f, custom_objects):
     if group is not None:
         from kerastorch.saving.h5_store import load_optimizer_values
         values = [np.asarray(group[n][()]) for n in _names(group, "weight_names")]
-        load_optimizer_values(model, model.optimizer, values)
+        load_optimizer_values(model, model.optimizer, values, f"'{os.fspath(path)}'")
 
 
 def load_weights_from_group(group, model, path, skip_mismatch=False):
@@ -263,34 +273,43 @@ def training_config(model) -> dict:
 
 def save_model(model, filepath, include_optimizer=True) -> None:
     """Write the legacy full-model `.h5` as Keras 3's `model.save("m.h5")` does (compile
-    arguments and optimizer variables included for a compiled model)."""
+    arguments and optimizer variables included for a compiled model), atomically and sealed
+    with a sha256 trailer."""
     import h5py
 
-    import kerastorch
-    from kerastorch.saving.keras_zip import KERAS_VERSION, _json_default
     from kerastorch.saving.serialization import serialize_keras_object
     config = serialize_keras_object(model)
     config = {"class_name": config["class_name"], "config": config["config"]}
     optimizer = getattr(model, "optimizer", None)
     compiled = (include_optimizer and getattr(model, "compiled", False)
                 and hasattr(optimizer, "get_config"))  # a plain torch optimizer has no config
-    with atomic_write(filepath) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["backend"] = "torch"
-        f.attrs["keras_version"] = KERAS_VERSION
-        f.attrs["kerastorch_version"] = str(getattr(kerastorch, "__version__", ""))
-        f.attrs["model_config"] = json.dumps(config, default=_json_default)
-        if compiled:
-            f.attrs["training_config"] = json.dumps(training_config(model),
-                                                    default=_json_default)
-        group = f.create_group("model_weights")
-        group.attrs["backend"] = "torch"
-        group.attrs["keras_version"] = KERAS_VERSION
-        _write_weights(group, model)
-        if compiled:
-            _write_optimizer(f, model, optimizer)
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as f:
+            _write_file(f, model, config, optimizer if compiled else None)
+        seal(tmp)
+
+
+def _write_file(f, model, config, optimizer):
+    """Attributes, `model_weights` and (with an `optimizer`) `training_config` and
+    `optimizer_weights`, into the open h5py File `f`."""
+    import kerastorch
+    from kerastorch.saving.keras_zip import KERAS_VERSION, _json_default
+    f.attrs["backend"] = "torch"
+    f.attrs["keras_version"] = KERAS_VERSION
+    f.attrs["kerastorch_version"] = str(getattr(kerastorch, "__version__", ""))
+    f.attrs["model_config"] = json.dumps(config, default=_json_default)
+    if optimizer is not None:
+        f.attrs["training_config"] = json.dumps(training_config(model), default=_json_default)
+    group = f.create_group("model_weights")
+    group.attrs["backend"] = "torch"
+    group.attrs["keras_version"] = KERAS_VERSION
+    _write_weights(group, model)
+    if optimizer is not None:
+        _write_optimizer(f, model, optimizer)
 
 
 def _write_weights(group, model):
+    from kerastorch.saving.h5_store import create_dataset
     layers = model.layers
     group.attrs["layer_names"] = np.array([layer.name.encode("utf8") for layer in layers])
     for layer in sorted(layers, key=lambda x: x.name):  # as Keras: no group name is a prefix
@@ -299,12 +318,13 @@ def _write_weights(group, model):
         names = [f"{layer.name}/{i}_{v.name.replace('/', '_')}" for i, v in enumerate(views)]
         layer_group.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
         for name, view in zip(names, views):
-            layer_group.create_dataset(name, data=view.keras_value().cpu().numpy())
+            create_dataset(layer_group, name, view.keras_value().cpu().numpy())
 
 
 def _write_optimizer(f, model, optimizer):
     """`optimizer_weights`: Keras' optimizer variables (iterations, learning rate, slots)."""
-    from kerastorch.saving.h5_store import _trainable_views, optimizer_keras_values
+    from kerastorch.saving.h5_store import (_trainable_views, create_dataset,
+                                            optimizer_keras_values)
     values = optimizer_keras_values(model, optimizer)
     names = ["iteration", "learning_rate"][:2 if optimizer._schedule is None else 1]
     if optimizer.built:  # in `optimizer_keras_values`' order
@@ -318,4 +338,4 @@ def _write_optimizer(f, model, optimizer):
     group = f.create_group("optimizer_weights")
     group.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
     for name, value in zip(names, values):
-        group.create_dataset(name, data=value)
+        create_dataset(group, name, value)

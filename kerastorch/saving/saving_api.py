@@ -95,7 +95,7 @@ def _kind(path) -> str:
         try:
             with zipfile.ZipFile(path) as zf:
                 return "keras" if "config.json" in zf.namelist() else "torch"
-        except zipfile.BadZipFile:
+        except file_safety.LOW_LEVEL_ERRORS:  # a damaged zip
             return "unknown"
     return "unknown"
 

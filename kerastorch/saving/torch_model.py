@@ -3,8 +3,11 @@
 One `torch.save` dict of plain data, so it loads with `torch.load(weights_only=True)` (no code
 from the file ever runs): `format`, `version`, `config` (the model's Keras config as a JSON
 string, compile config included), `metadata` (JSON string), `state_dict` (the torch state dict,
-keys of the equivalent torch modules) and, when asked, `optimizer` (the optimizer's torch state
-dict, Keras iteration count included).
+keys of the equivalent torch modules), when asked `optimizer` (the optimizer's torch state
+dict, Keras iteration count included) and, since version 2, `checksums`: the sha256 of each
+state-dict tensor (`state_dict`, by key) and of every other entry (`entries`, by name), checked
+on load, so a damaged file is refused naming the tensor or entry. Version 1 files (no
+checksums) load unchecked.
 """
 
 import json
@@ -12,10 +15,12 @@ import os
 
 import torch
 
-from kerastorch.saving.file_safety import SavedFileError, atomic_write, file_error, require_file
+from kerastorch.saving.file_safety import (SavedFileError, atomic_write, config_errors,
+                                           file_error, read_errors, require_file)
 
 FORMAT = "kerastorch.model"
-VERSION = 1
+VERSION = 2  # 2: `checksums`
+_CORRUPTED = "(the file is corrupted)"
 
 
 def model_payload(model, include_optimizer=True) -> dict:
@@ -39,7 +44,45 @@ def _cpu(obj):
     return obj
 
 
+def payload_checksums(payload) -> dict:
+    """`checksums` of a payload: each state-dict tensor's sha256, and every other entry's."""
+    from kerastorch.saving.torch_format import sha256, state_checksums
+    return {"state_dict": state_checksums(payload.get("state_dict") or {}),
+            "entries": {name: sha256(value) for name, value in payload.items()
+                        if name not in ("state_dict", "checksums")}}
+
+
+def check_payload(payload, path) -> None:
+    """Refuse a payload whose tensors or entries do not match its `checksums` (a version 2+
+    file without them is damaged too); version 1 files carry none."""
+    from kerastorch.saving.torch_format import check_state, sha256
+    checksums = payload.get("checksums")
+    if checksums is None:
+        version = payload.get("version")
+        if isinstance(version, int) and version >= 2:
+            raise file_error(path, f"version {version} files carry checksums, and this one has "
+                                   f"none {_CORRUPTED}")
+        return
+    if not isinstance(checksums, dict) or not isinstance(checksums.get("entries"), dict):
+        raise file_error(path, f"its checksums are unreadable {_CORRUPTED}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict):
+        raise file_error(path, f"it holds no 'state_dict' {_CORRUPTED}")
+    check_state(state, checksums.get("state_dict"), path)
+    entries = {n: v for n, v in payload.items() if n not in ("state_dict", "checksums")}
+    expected = checksums["entries"]
+    if sorted(entries, key=str) != sorted(expected, key=str):
+        raise file_error(path, f"its entries {sorted(entries, key=str)} do not match their "
+                               f"checksums {sorted(expected, key=str)} {_CORRUPTED}")
+    for name, value in entries.items():
+        if sha256(value) != expected[name]:
+            raise file_error(path, f"entry '{name}' does not match its sha256 checksum "
+                                   f"{_CORRUPTED}")
+
+
 def save_payload(payload, filepath) -> None:
+    """`torch.save` the payload with its `checksums`, atomically."""
+    payload = {**payload, "checksums": payload_checksums(payload)}
     with atomic_write(filepath) as tmp:
         torch.save(payload, tmp)
 
@@ -58,6 +101,9 @@ def read_payload(filepath, expected_format=FORMAT) -> dict:
                              err) from err
         raise file_error(path, "not a readable torch file (truncated or corrupted?)",
                          err) from err
+    if isinstance(payload, dict):
+        with read_errors(path, f"its checksums could not be checked {_CORRUPTED}"):
+            check_payload(payload, path)
     if not isinstance(payload, dict) or payload.get("format") != expected_format:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise file_error(path, f"expected a '{expected_format}' file (written by "
@@ -70,11 +116,15 @@ def model_from_payload(payload, path, custom_objects=None, compile=True, safe_mo
     from kerastorch.saving.serialization import deserialize_keras_object
     try:
         config = json.loads(payload["config"])
-    except (KeyError, TypeError, json.JSONDecodeError) as err:
+    except (KeyError, TypeError, ValueError) as err:  # JSONDecodeError, UnicodeDecodeError
         raise file_error(path, "the model config is missing or not valid JSON", err) from err
+    if not isinstance(config, dict):
+        raise file_error(path, f"the model config is a {type(config).__name__}, not a dict")
     if not compile:
         config.pop("compile_config", None)
-    model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    with config_errors(path):
+        model = deserialize_keras_object(config, custom_objects=custom_objects,
+                                         safe_mode=safe_mode)
     load_state(model, payload, path, load_optimizer=compile)
     return model
 
@@ -84,6 +134,10 @@ def load_state(model, payload, path, load_optimizer=True) -> None:
     state = payload.get("state_dict")
     if not isinstance(state, dict):
         raise file_error(path, "it holds no 'state_dict'")
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise file_error(path, f"state dict entry '{key}' holds a {type(value).__name__}, "
+                                   "not a tensor")
     own = model.state_dict()
     if set(own) != set(state):  # same architecture, other auto-numbered layer names
         from kerastorch.saving.torch_format import _match_by_order
@@ -97,14 +151,15 @@ def load_state(model, payload, path, load_optimizer=True) -> None:
             raise SavedFileError(f"'{os.fspath(path)}' does not fit model '{model.name}': "
                                  f"'{key}' has shape {tuple(value.shape)} in the file and "
                                  f"{tuple(own[key].shape)} in the model.")
-    model.load_state_dict(state)
+    with read_errors(path, "its tensors do not fit the model"):
+        model.load_state_dict(state)
     optimizer = getattr(model, "optimizer", None)
     if load_optimizer and "optimizer" in payload and optimizer is not None:
         if not optimizer.built:
             optimizer.build(list(model.parameters()))
         try:
             optimizer.load_state_dict(payload["optimizer"])
-        except (ValueError, KeyError, RuntimeError) as err:
+        except (ValueError, LookupError, RuntimeError, TypeError, AttributeError) as err:
             raise file_error(path, "the optimizer state does not fit the model's optimizer",
                              err) from err
 
