@@ -33,6 +33,9 @@ from kerastorch.utils.naming import to_snake_case, uniquify
 
 # Counts add_loss() calls, so the trainer collects layer losses only when some were added.
 ADD_LOSS_CALLS = [0]
+# Models being called: the outermost clears the `add_loss` values of its tree (`Model.__call__`);
+# a layer called outside any model clears its own tree's when it is called again.
+MODEL_CALL_DEPTH = [0]
 
 # Set for the duration of a call that received an explicit `training=` (Keras' call context).
 _TRAINING = contextvars.ContextVar("kerastorch_training", default=None)
@@ -144,6 +147,12 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
+        if ADD_LOSS_CALLS[0] != self.__dict__.get("_loss_count_at_clear", 0) and \
+                not MODEL_CALL_DEPTH[0]:
+            # Keras: `losses` holds what the latest call added (nothing to do until a layer of
+            # this tree calls `add_loss`)
+            self._clear_losses()
+            self.__dict__["_loss_count_at_clear"] = ADD_LOSS_CALLS[0]
         inputs = args[0] if args else kwargs.get("inputs")
         if not isinstance(inputs, torch.Tensor):
             if isinstance(inputs, np.ndarray) or _holds_numpy(inputs):

@@ -46,11 +46,18 @@ class Model(Trainer, Layer):
     def __call__(self, *args, **kwargs):
         # Keras: `model.losses` holds the `add_loss` values of the latest call; clear older ones
         # (only when some were added since the last clear: no cost otherwise).
+        # The outermost model clears for the whole tree: models (and layers) called inside it
+        # keep what earlier calls of the same outer call added.
         count = layer_mod.ADD_LOSS_CALLS[0]
-        if count != self.__dict__.get("_loss_count_at_clear", 0):
+        depth = layer_mod.MODEL_CALL_DEPTH
+        if count != self.__dict__.get("_loss_count_at_clear", 0) and not depth[0]:
             self._clear_losses()
         self.__dict__["_loss_count_at_clear"] = count
-        return super().__call__(*args, **kwargs)
+        depth[0] += 1
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            depth[0] -= 1
 
     def call(self, inputs, training=None):
         raise NotImplementedError(f"Model '{self.name}' ({type(self).__name__}) has no `call`: "

@@ -295,3 +295,37 @@ def test_a_model_without_trainable_weights_fits_and_reports_its_loss(keras3):
     assert out[1] == out[0]
     # as Keras' torch backend says (its JAX backend says nothing)
     assert any("does not have any trainable weights" in str(w.message) for w in caught)
+
+
+def test_layer_losses_hold_the_latest_call(keras3):
+    """`layer.losses` holds what the latest call added (reset at each call, as Keras), for a
+    layer alone, a layer inside a layer, and a model calling a shared layer twice."""
+    x = np.ones((2, 2), "float32")
+    counts = []
+    for lib in (keras3, kerastorch):
+        class Penalty(lib.layers.Layer):
+            def call(self, inputs):
+                self.add_loss(lib.ops.sum(inputs))
+                return inputs
+
+        class Outer(lib.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.inner = Penalty()
+
+            def call(self, inputs):
+                return self.inner(inputs)
+
+        alone, outer = Penalty(), Outer()
+        shared = Penalty()
+        inputs = lib.Input((2,))
+        model = lib.Model(inputs, shared(shared(inputs)))
+        seen = []
+        for _ in range(3):
+            alone(x)
+            outer(x)
+            model(x)
+            seen.append((len(alone.losses), len(outer.losses), len(model.losses),
+                         float(sum(lib.ops.convert_to_numpy(v) for v in model.losses))))
+        counts.append(seen)
+    assert counts[1] == counts[0] == [(1, 1, 2, 8.0)] * 3
