@@ -557,6 +557,49 @@ class Layer(nn.Module):
             config_["dtype"] = dtype.get("config", {}).get("name")
         return cls(**config_)
 
+    # ------------------------------------------------------------------ saving hooks
+    # Keras' saving calls these for every layer; override them to save more than the weights.
+    def get_build_config(self):
+        """`{"input_shape": ...}` once built (what `build_from_config` takes), else None."""
+        from kerastorch.saving.serialization import default_build_config
+        return default_build_config(self)
+
+    def build_from_config(self, config):
+        """Build from `get_build_config()`'s dict (called when a saved model is loaded)."""
+        from kerastorch.saving.serialization import shape_from_config
+        shape = shape_from_config((config or {}).get("input_shape"))
+        if shape is not None and not self.built:
+            self._build_shapes = shape
+            self.build(shape)
+            self.built = True
+
+    def save_own_variables(self, store):
+        """Write this layer's own weights (sub-layers excluded) into `store`, a dict-like
+        object: `store["0"]`, `store["1"]`, ... in Keras' order and layout."""
+        for i, view in enumerate(self.keras_weight_views()):
+            store[str(i)] = _numpy_copy(view.keras_value())
+
+    def load_own_variables(self, store):
+        """Inverse of `save_own_variables`."""
+        views = self.keras_weight_views()
+        if len(store.keys()) != len(views):
+            raise ValueError(f"Layer '{self.name}' expected {len(views)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in views]}")
+        for i, view in enumerate(views):
+            value = np.asarray(store[str(i)])
+            want = tuple(view.keras_value().shape)
+            if value.shape != want:
+                raise ValueError(f"Layer '{self.name}' weight '{view.name}' has shape {want}; "
+                                 f"received {value.shape} during loading.")
+            view.assign(value)
+
+    def save_assets(self, dir_path):
+        """Write files this layer needs (a vocabulary, ...) into the folder `dir_path`."""
+
+    def load_assets(self, dir_path):
+        """Read what `save_assets` wrote into `dir_path`."""
+
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
 

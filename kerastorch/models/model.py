@@ -2,6 +2,7 @@
 subclassed models."""
 
 import json
+import warnings
 
 from kerastorch.layers import layer as layer_mod
 from kerastorch.layers.layer import Layer
@@ -67,6 +68,47 @@ class Model(Trainer, Layer):
     def layers(self) -> list:
         return self._sublayers()
 
+    def build(self, input_shape=None):
+        """Keras' default `build` of a subclassed model: it marks the model built and creates
+        nothing (its layers build on the first call); Keras warns when some are unbuilt.
+        Loading a saved model builds them instead (`build_from_config`)."""
+        if type(self).build is Model.build and any(not lyr.built for lyr in self._sublayers()):
+            warnings.warn(
+                f"`build()` was called on layer '{self.name}', however the layer does not have "
+                "a `build()` method implemented and it looks like it has unbuilt state. This "
+                "will cause the layer to be marked as built, despite not being actually built, "
+                "which may cause failures down the line. Make sure to implement a proper "
+                "`build()` method.", stacklevel=2)
+        if input_shape is not None:
+            from kerastorch.saving.serialization import shape_from_config
+            self._build_shapes = shape_from_config(input_shape)
+        self.built = True
+
+    def build_from_config(self, config):
+        """Build from a saved `build_config`: a model with Keras' default `build` runs its
+        `call` once on stand-in tensors of the saved input shape, which builds every layer it
+        uses with real weights; one with its own `build` gets `build(input_shape)`."""
+        from kerastorch.layers.input_layer import _map_shapes, _run_for_shapes
+        from kerastorch.saving.serialization import shape_from_config
+        shape = shape_from_config((config or {}).get("input_shape"))
+        if shape is None or self.built:
+            return
+        if type(self).build is not Model.build:
+            self.build(shape)
+            self.built = True
+            return
+        self._build_shapes = shape
+        _run_for_shapes(self, lambda make: ((_map_shapes(lambda s: make(s, None), shape),), {}))
+        self.built = True
+
+    def _build_from(self, inputs):
+        if type(self).build is Model.build:
+            # the first real call builds the layers `call` uses: no stand-in run before it
+            self._build_shapes = layer_mod._shapes_of(inputs)
+            self.built = True
+            return
+        super()._build_from(inputs)
+
     def _add_layer(self, layer):
         """Register `layer` as a submodule under its Keras name. A name that is also one of
         the model's attributes (`Input(name="inputs")`, a layer called "output") goes straight
@@ -96,6 +138,18 @@ class Model(Trainer, Layer):
                          f"{[lyr.name for lyr in layers]}.")
 
     # ------------------------------------------------------------------ config
+    def get_compile_config(self):
+        """The serialized arguments of `compile` (None before `compile`), as Keras saves them."""
+        if not getattr(self, "compiled", False):
+            return None
+        from kerastorch.saving.serialization import get_compile_config, serialize_keras_object
+        return serialize_keras_object(get_compile_config(self))
+
+    def compile_from_config(self, config):
+        """`compile` from `get_compile_config()`'s dict (called when a saved model loads)."""
+        from kerastorch.saving.serialization import deserialize_keras_object
+        self.compile(**deserialize_keras_object(config))
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A functional config (`layers`, `input_layers`, `output_layers`) rebuilds the graph;

@@ -139,6 +139,9 @@ def write_model(h5file, model, include_optimizer=True) -> None:
     for entry in layer_entries(model):
         group = h5file.require_group(_join(entry.path, "vars"))
         group.attrs["name"] = entry.layer.name
+        if overrides(entry.layer, "save_own_variables"):
+            entry.layer.save_own_variables(_WriteStore(group))
+            continue
         for key, view in zip(_dataset_keys(entry), entry.views):
             create_dataset(group, key, _numpy(view.keras_value()))
     optimizer = getattr(model, "optimizer", None)
@@ -147,6 +150,48 @@ def write_model(h5file, model, include_optimizer=True) -> None:
         group.attrs["name"] = optimizer.name
         for i, value in enumerate(optimizer_keras_values(model, optimizer)):
             create_dataset(group, str(i), value)
+
+
+def overrides(layer, hook) -> bool:
+    """True when `layer`'s class has its own `hook` (a saving hook of Keras' `Layer`)."""
+    from kerastorch.layers.layer import Layer
+    method = getattr(type(layer), hook, None)
+    return method is not None and method is not getattr(Layer, hook, None)
+
+
+class _WriteStore:
+    """What a user's `save_own_variables(store)` writes into: `store[key] = array`."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def __setitem__(self, key, value):
+        value = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+        if key in self.group:
+            del self.group[key]
+        create_dataset(self.group, str(key), np.asarray(value))
+
+
+class _ReadStore:
+    """What a user's `load_own_variables(store)` reads: `store[key]` (numpy), `keys()`."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __getitem__(self, key):
+        return self.values[str(key)]
+
+    def __contains__(self, key):
+        return str(key) in self.values
+
+    def __len__(self):
+        return len(self.values)
+
+    def keys(self):
+        return self.values.keys()
+
+    def items(self):
+        return self.values.items()
 
 
 def _trainable_views(model) -> list:
@@ -237,6 +282,18 @@ def _read_group(group, source, where, keys=None) -> list:
     return values
 
 
+def _read_named(group, source, where) -> dict:
+    """Every dataset of a `vars` group by name (for a layer's own `load_own_variables`)."""
+    import h5py
+    values = {}
+    for key in group:
+        ds = group[key]
+        if not isinstance(ds, h5py.Dataset) or ds.external or ds.is_virtual:
+            raise SavedFileError(f"{source}: '{where}/vars/{key}' is not a plain dataset.")
+        values[key] = np.asarray(ds[()])
+    return values
+
+
 def read_model(h5file, model, source="weights file", skip_mismatch=False,
                load_optimizer=True) -> None:
     """Load `model`'s weights from an open h5py File written by Keras 3 or kerastorch.
@@ -245,9 +302,13 @@ def read_model(h5file, model, source="weights file", skip_mismatch=False,
     or shaped otherwise raises (naming the layer, the variable and both shapes), or with
     `skip_mismatch=True` is skipped with a warning, as in Keras.
     """
-    plan, problems = [], []
+    plan, problems, hooks = [], [], []
     for entry in layer_entries(model):
         where = entry.path or "(model)"
+        if overrides(entry.layer, "load_own_variables"):
+            group = _vars_group(h5file, entry.path, source)
+            hooks.append((entry, {} if group is None else _read_named(group, source, where)))
+            continue
         keys = _dataset_keys(entry) if getattr(entry.layer, "_h5_keys_are_names", False) \
             else None
         values = _read_group(_vars_group(h5file, entry.path, source), source, entry.path, keys)
@@ -276,6 +337,8 @@ def read_model(h5file, model, source="weights file", skip_mismatch=False,
     for entry, values in plan:
         for view, value in zip(entry.views, values):
             view.assign(value)
+    for entry, values in hooks:  # the layer's own `load_own_variables`
+        entry.layer.load_own_variables(_ReadStore(values))
     optimizer = getattr(model, "optimizer", None)
     if load_optimizer and optimizer is not None and hasattr(optimizer, "get_config"):
         saved = _vars_group(h5file, "optimizer", source)

@@ -2,7 +2,8 @@
 
 `config.json` is `serialize_keras_object(model)` (module, class_name, config, registered_name,
 build_config, compile_config); `metadata.json` holds `keras_version` and `date_saved`;
-`model.weights.h5` is the layout of `h5_store` (fletcher32-checksummed datasets). Files written
+`model.weights.h5` is the layout of `h5_store` (fletcher32-checksummed datasets); `assets/`
+holds what layers' `save_assets` wrote, one folder per layer path. Files written
 here open in Keras 3 (`keras.saving.load_model`), and Keras 3's files open here.
 
 Damage is found by the zip's CRC-32 of each member (checked as a member is read: `config.json`,
@@ -15,6 +16,8 @@ import datetime
 import io
 import json
 import os
+import posixpath
+import tempfile
 import zipfile
 
 from kerastorch.saving.file_safety import (LOW_LEVEL_ERRORS, SavedFileError, atomic_write,
@@ -24,6 +27,7 @@ from kerastorch.saving.file_safety import (LOW_LEVEL_ERRORS, SavedFileError, ato
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 WEIGHTS_FILENAME = "model.weights.h5"
+ASSETS_DIRNAME = "assets"  # `assets/<layer path>/...`: files of layers' `save_assets`
 KERAS_VERSION = "3.15.1"  # the Keras release whose format is written
 # Refuse members that declare far more bytes than they store (decompression bombs), as Keras.
 _BOMB_FLOOR = 1 << 32
@@ -65,6 +69,42 @@ def save_model(model, filepath, include_optimizer=True) -> None:
             zf.writestr(METADATA_FILENAME, metadata_json())
             zf.writestr(CONFIG_FILENAME, config)
             zf.writestr(WEIGHTS_FILENAME, buffer.getvalue())
+            _save_assets(zf, model)
+
+
+def _save_assets(zf, model) -> None:
+    """Files written by layers' `save_assets(dir)` go under `assets/<layer path>/` (Keras)."""
+    from kerastorch.saving import h5_store
+    for entry in h5_store.layer_entries(model):
+        if not h5_store.overrides(entry.layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            entry.layer.save_assets(folder)
+            for root, _, files in os.walk(folder):
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    inner = os.path.relpath(full, folder).replace(os.sep, "/")
+                    zf.write(full, posixpath.join(ASSETS_DIRNAME, entry.path, inner))
+
+
+def _load_assets(zf, path, model) -> None:
+    """Each layer with its own `load_assets` gets a folder of what it saved (when present)."""
+    from kerastorch.saving import h5_store
+    names = zf.namelist()
+    for entry in h5_store.layer_entries(model):
+        if not h5_store.overrides(entry.layer, "load_assets"):
+            continue
+        prefix = posixpath.join(ASSETS_DIRNAME, entry.path) + "/"
+        members = [n for n in names if n.startswith(prefix) and not n.endswith("/")]
+        if not members:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            for name in members:  # member paths were checked by `check_zip_members`
+                target = os.path.join(folder, *name[len(prefix):].split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(_read_member(zf, path, name))
+            entry.layer.load_assets(folder)
 
 
 def _open(path) -> zipfile.ZipFile:
@@ -161,6 +201,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             model = deserialize_keras_object(config, custom_objects=custom_objects,
                                              safe_mode=safe_mode)
         _weights(zf, path, model, load_optimizer=compile)
+        _load_assets(zf, path, model)
     return model
 
 
@@ -170,3 +211,4 @@ def load_weights(model, filepath, skip_mismatch=False) -> None:
     with _open(path) as zf:
         check_metadata(zf, path)
         _weights(zf, path, model, skip_mismatch)
+        _load_assets(zf, path, model)

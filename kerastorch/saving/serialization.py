@@ -160,7 +160,9 @@ def serialize_keras_object(obj):
     if compiled is False:  # an uncompiled model, as Keras writes it
         out["compile_config"] = {}
     elif compiled is True and hasattr(obj, "_compile_metrics"):
-        out["compile_config"] = serialize_keras_object(get_compile_config(obj))
+        hook = getattr(obj, "get_compile_config", None)  # `Model.get_compile_config`, or a
+        out["compile_config"] = hook() if hook is not None else \
+            serialize_keras_object(get_compile_config(obj))  # user's override of it
     return out
 
 
@@ -211,6 +213,11 @@ def _build_config(obj):
     getter = getattr(obj, "get_build_config", None)
     if getter is not None:
         return getter()
+    return default_build_config(obj)
+
+
+def default_build_config(obj):
+    """Keras' `build_config` of a built layer: its build input shape(s) (None: unbuilt)."""
     if isinstance(obj, torch.nn.Module) and getattr(obj, "built", False):
         shapes = getattr(obj, "_build_shapes", None)
         if shapes is not None and type(obj).__name__ == "MultiHeadAttention":
@@ -408,6 +415,11 @@ def shape_from_config(shape):
 
 
 def _build_from_config(instance, build_config):
+    from kerastorch.layers.layer import Layer
+    own = getattr(type(instance), "build_from_config", None)
+    if own is not None and own is not Layer.build_from_config:
+        instance.build_from_config(build_config)  # a user's hook gets the whole dict
+        return
     shape = shape_from_config(build_config.get("input_shape"))
     if shape is None:
         return
@@ -421,7 +433,11 @@ def _build_from_config(instance, build_config):
 
 def _compile_from_config(instance, compile_config):
     try:
-        instance.compile(**deserialize_keras_object(compile_config))
+        hook = getattr(instance, "compile_from_config", None)
+        if hook is not None:
+            hook(compile_config)
+        else:
+            instance.compile(**deserialize_keras_object(compile_config))
     except Exception as err:  # the model loads; only its training setup is lost
         warnings.warn(f"compile() was not called as part of model loading: {err}. Call "
                       "`model.compile()` yourself.", stacklevel=3)

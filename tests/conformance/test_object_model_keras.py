@@ -329,3 +329,30 @@ def test_layer_losses_hold_the_latest_call(keras3):
                          float(sum(lib.ops.convert_to_numpy(v) for v in model.losses))))
         counts.append(seen)
     assert counts[1] == counts[0] == [(1, 1, 2, 8.0)] * 3
+
+
+def test_build_of_a_subclassed_model_is_keras_default(keras3, capsys):
+    """`model.build(shape)` on a subclassed model without its own `build`: marked built, its
+    layers still unbuilt (Keras' warning), the same summary; the first call builds them."""
+    printed, counts = [], []
+    for lib in (keras3, kerastorch):
+        class MyModel(lib.Model):
+            def __init__(self):
+                super().__init__(name="my_model")
+                self.d1 = lib.layers.Dense(8, activation="relu", name="d1")
+                self.d2 = lib.layers.Dense(2, name="d2")
+
+            def call(self, x):
+                return self.d2(self.d1(x))
+
+        model = MyModel()
+        with pytest.warns(UserWarning, match="does not have a `build\\(\\)` method"):
+            model.build((None, 4))
+        capsys.readouterr()
+        model.summary()
+        printed.append(capsys.readouterr().out)
+        before = len(model.weights)
+        model(np.ones((1, 4), "float32"))
+        counts.append((model.built, before, len(model.weights)))
+    assert printed[1] == printed[0]
+    assert counts[1] == counts[0] == (True, 0, 4)
