@@ -363,9 +363,11 @@ def serialize(activation):
     if hasattr(activation, "get_config"):
         return _serialize_object(activation)
     if callable(activation) and name is not None and name != "<lambda>":
-        # Keras names the class of the object (`function`, from `builtins`), not the function.
-        return {"module": "builtins", "class_name": "function", "config": name,
-                "registered_name": "function"}
+        # Keras names the class of the object (`function`, from `builtins`), not the function;
+        # a registered function goes by its registered name ("package>name").
+        from kerastorch.saving.object_registration import get_registered_name
+        return {"module": "builtins", "class_name": "function",
+                "config": get_registered_name(activation), "registered_name": "function"}
     raise ValueError(
         "Cannot serialize an activation that is not a named function or an object with "
         f"get_config(). Received: activation={activation!r}"

@@ -182,10 +182,9 @@ def get_compile_config(model) -> dict:
 
 
 def _serialize_function(fn):
-    if fn in _GLOBAL_CUSTOM_NAMES:
-        name = _GLOBAL_CUSTOM_NAMES[fn]
-        return {"module": fn.__module__, "class_name": "function", "config": name,
-                "registered_name": name}
+    if fn in _GLOBAL_CUSTOM_NAMES:  # as Keras writes a registered function
+        return {"module": "builtins", "class_name": "function",
+                "config": _GLOBAL_CUSTOM_NAMES[fn], "registered_name": "function"}
     module = fn.__module__ or "builtins"
     if module.startswith("kerastorch."):
         module = "keras." + module.split(".")[1]

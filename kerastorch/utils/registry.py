@@ -35,6 +35,12 @@ class Registry:
         """The registered object itself (a class is not instantiated)."""
         if name in self._by_name:
             return self._by_name[name]
+        # a user's object: `register_keras_serializable` ("package>name") or a custom object
+        # scope (`custom_objects` of load_model, clone_model, model_from_json ...)
+        from kerastorch.saving.object_registration import get_registered_object
+        found = get_registered_object(name) if isinstance(name, str) else None
+        if found is not None:
+            return found
         close = difflib.get_close_matches(str(name), list(self._by_name), n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"Unknown {self.kind} identifier: {name!r}.{hint}")
