@@ -240,8 +240,8 @@ def _legacy_object(config):
         return config
     if "class_name" not in config or "config" not in config:
         return {k: _legacy_object(v) for k, v in config.items()}
-    if config["class_name"] == "function":
-        return config.get("registered_name") or config["config"]
+    if config["class_name"] == "function":  # its name ("package>name" when registered)
+        return config["config"]
     registered = config.get("registered_name") or ""
     name = registered if ">" in registered else config["class_name"]
     return {"class_name": name, "config": config["config"]}
