@@ -372,14 +372,18 @@ class Variable:
         """`assign(self - value)`: in place, in Keras' layout."""
         return self.assign(_ops().subtract(self._keras_detached(), _unwrap(value)))
 
-    def _to_value_layout(self, x, what="value") -> torch.Tensor:
-        """`x` in `value`'s layout and dtype: a variable gives its value; a tensor or array
-        shaped like `value` is taken as it is, one shaped like `shape` (Keras') is translated.
-        Where both layouts have the same shape, torch's is meant."""
+    def _to_value_layout(self, x, what="value", keep_graph=False) -> torch.Tensor:
+        """`x` in `value`'s layout, device and dtype: a variable gives its value; a tensor or
+        array shaped like `value` is taken as it is, one shaped like `shape` (Keras') is
+        translated. Where both layouts have the same shape, torch's is meant. Detached unless
+        `keep_graph` (a tensor then keeps its autograd history)."""
         target = self._store[self._key]
         if isinstance(x, Variable):
             x = x._store[x._key]
-        x = _as_tensor(x, target)
+        if keep_graph and isinstance(x, torch.Tensor):
+            x = x.to(target.device, target.dtype)
+        else:
+            x = _as_tensor(x, target)
         shape = tuple(x.shape)
         if shape == tuple(target.shape):
             return x

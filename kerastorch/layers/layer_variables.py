@@ -289,10 +289,11 @@ class LayerVariables:
             names.setdefault(id(t), name)
         state, order = {}, []
         for var, value in zip(trainable, trainable_variables):
-            state[names[id(var.value)]] = _value_layout(var, value)
+            state[names[id(var.value)]] = var._to_value_layout(value, keep_graph=True)
         for var, value in zip(non_trainable, non_trainable_variables):
             key = names[id(var.value)]
-            state[key] = _value_layout(var, value).clone()  # updated in place by the call
+            # a copy: the call updates it in place (BatchNormalization's moving statistics)
+            state[key] = var._to_value_layout(value, keep_graph=True).clone()
             order.append(key)
         layers = self._flatten_layers()
         saved_losses = [list(layer._losses) for layer in layers]
@@ -309,21 +310,3 @@ class LayerVariables:
             return outputs, new_values, losses
         return outputs, new_values
 
-
-def _value_layout(var: Variable, value) -> torch.Tensor:
-    """`value` for `var` in torch's layout, keeping its autograd graph (no detach)."""
-    target = var.value
-    if isinstance(value, Variable):
-        return value.value
-    if not isinstance(value, torch.Tensor):
-        import numpy as np
-        value = torch.from_numpy(np.array(value))
-    value = value.to(target.device, target.dtype)
-    shape = tuple(value.shape)
-    if shape == tuple(target.shape):
-        return value
-    if var._from_keras is not None and shape == var.shape:
-        return var._from_keras(value)
-    raise ValueError(f"Variable '{var.path}' has shape {var.shape} (Keras' layout) and "
-                     f"{tuple(target.shape)} (torch's, `.value`); received a value of shape "
-                     f"{shape}.")
