@@ -97,8 +97,10 @@ class Variable:
       layer's own `nn.Parameter` (or buffer, when not trainable) in the torch module's layout
       (a Dense kernel is `weight`, `(out, in)`), the tensor `state_dict()`, `parameters()` and
       torch optimizers see, so `v.value.grad` is the gradient torch computed for it. The
-      stateless functions (`model.stateless_call`, `optimizer.stateless_apply`) take and return
-      values in this layout.
+      stateless functions (`model.stateless_call`, `optimizer.stateless_apply`,
+      `metric.stateless_update_state`) take and return values in this layout, and so do
+      gradients given to `optimizer.apply` (Keras-layout arrays are accepted where the two
+      shapes differ); `assign` writes back what those functions returned as it is.
     * Keras': `shape`, `numpy()`, `__array__`, `assign`/`assign_add`/`assign_sub`, indexing, the
       arithmetic and comparison operators, `kerastorch.ops` calls and any torch function given
       the variable (through `__torch_function__`) all use Keras' layout (a Dense kernel is

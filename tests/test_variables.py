@@ -144,3 +144,14 @@ def test_exclude_from_weight_decay_takes_variables():
     opt.apply([np.zeros((2, 1), "float32"), np.zeros((1,), "float32")],
               model.trainable_variables)
     assert kernel.numpy().ravel().tolist() == [0.5, 0.5] and bias.numpy().tolist() == [1.0]
+
+
+def test_reassigning_the_tensor_of_an_add_weight_variable_keeps_the_variable():
+    layer = Scale()
+    layer(torch.ones(1, 3))
+    gain = layer.gain
+    layer.load_state_dict({"gain": torch.full((3,), 3.0)}, assign=True)
+    assert layer.gain is gain and gain.numpy().tolist() == [3.0, 3.0, 3.0]
+    assert layer.weights == [gain] and gain.value is layer._parameters["gain"]
+    del layer.gain
+    assert list(layer.state_dict()) == [] and layer.weights == []

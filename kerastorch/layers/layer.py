@@ -403,8 +403,18 @@ class Layer(LayerVariables, nn.Module):
         if isinstance(value, Variable) and "_parameters" in d:
             self._track_variable(name, value)
             return
-        if isinstance(d.get(name), Variable):  # the attribute held a variable: replaced
-            del d[name]
+        held = d.get(name)
+        if isinstance(held, Variable):
+            if isinstance(value, torch.Tensor) and held.__dict__.get("_owner") is self \
+                    and held._key == name:
+                # a new tensor for the variable's weight (`load_state_dict(assign=True)`)
+                super().__setattr__(name, value)
+                for store in (self._parameters, self._buffers):
+                    if store.get(name) is value:
+                        held._store = store
+                        d[name] = held
+                return
+            del d[name]  # the attribute held a variable: replaced
         auto = d.get("_auto_named")
         if isinstance(value, torch.Tensor) and "_parameters" in d and (
                 name not in self._parameters and name not in self._buffers):
@@ -424,8 +434,11 @@ class Layer(LayerVariables, nn.Module):
         super().__setattr__(name, value)
 
     def __delattr__(self, name):
-        if isinstance(self.__dict__.get(name), Variable):
+        held = self.__dict__.get(name)
+        if isinstance(held, Variable):
             del self.__dict__[name]
+            if held.__dict__.get("_owner") is self and held._key == name:
+                super().__delattr__(name)  # the weight goes too, as for a torch attribute
             return
         super().__delattr__(name)
 

@@ -151,6 +151,11 @@ class LossScaleOptimizer(Optimizer):
                 g, dtype=v.dtype, device=v.device).detach().clone()
         self.step()
 
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        raise NotImplementedError("LossScaleOptimizer.stateless_apply is not supported; use "
+                                  "the inner optimizer's stateless_apply with unscaled "
+                                  "gradients.")
+
     def finalize_variable_values(self, var_list=None) -> None:
         self.inner_optimizer.finalize_variable_values(var_list)
 
