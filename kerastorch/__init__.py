@@ -20,6 +20,8 @@ _NAMES = {
     "DTypePolicy": "kerastorch.mixed_precision",
     "Layer": "kerastorch.layers",
     "install_keras_alias": "kerastorch.compat",
+    "Variable": "kerastorch.variables",
+    "name_scope": "kerastorch.variables",
 }
 
 

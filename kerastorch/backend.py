@@ -16,6 +16,8 @@ from kerastorch.utils.general_utils import is_int_dtype as is_int_dtype
 from kerastorch.utils.general_utils import is_keras_tensor as is_keras_tensor
 from kerastorch.utils.general_utils import result_type as result_type
 from kerastorch.utils.general_utils import standardize_dtype as standardize_dtype
+from kerastorch.variables import Variable as Variable
+from kerastorch.variables import name_scope as name_scope
 
 
 def backend():

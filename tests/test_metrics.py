@@ -36,12 +36,12 @@ def test_accumulates_over_updates_then_resets():
 
 def test_state_is_updated_in_place_and_never_tracks_gradients():
     m = metrics.CategoricalCrossentropy()
-    before = [(id(v), v.data_ptr()) for v in m.variables]
+    before = [(id(v.value), v.value.data_ptr()) for v in m.variables]
     y_pred = torch.softmax(torch.randn(4, 3, requires_grad=True), -1)
     for _ in range(3):
         m.update_state(torch.eye(3)[[0, 1, 2, 0]], y_pred)
-    assert [(id(v), v.data_ptr()) for v in m.variables] == before
-    assert not any(v.requires_grad for v in m.variables)
+    assert [(id(v.value), v.value.data_ptr()) for v in m.variables] == before
+    assert not any(v.value.requires_grad for v in m.variables)
     result = m.result()
     assert isinstance(result, torch.Tensor) and result.ndim == 0 and not result.requires_grad
 
@@ -143,10 +143,10 @@ def test_custom_metric_subclass():
             self.n = self.add_variable((), initializer="zeros", name="n")
 
         def update_state(self, y_true, y_pred, sample_weight=None):
-            self.n.add_(y_pred.shape[0])
+            self.n.assign_add(y_pred.shape[0])
 
         def result(self):
-            return self.n.clone()
+            return self.n
 
     m = Count()
     m.update_state(torch.zeros(3), torch.zeros(3))
@@ -177,5 +177,5 @@ def test_state_follows_device_without_host_sync():
         result = acc.result()
     finally:
         torch.cuda.set_sync_debug_mode("default")
-    assert result.device.type == "cuda" and all(v.is_cuda for v in state)
+    assert result.device.type == "cuda" and all(v.value.is_cuda for v in state)
     assert acc.variables[0] is state[0]

@@ -91,7 +91,7 @@ def test_auc_multi_label_builds_lazily_and_resets():
     assert [tuple(v.shape) for v in auc.variables] == [(200, 2)] * 4
     assert _val(auc.result()) == pytest.approx(1.0)
     auc.reset_state()
-    assert all(float(v.abs().sum()) == 0.0 for v in auc.variables)
+    assert all(float(v.value.abs().sum()) == 0.0 for v in auc.variables)
 
 
 def test_iou_state_is_int32_by_default_and_float_weights_warn():
@@ -294,7 +294,7 @@ def test_update_state_reads_no_tensor_values():
     w, cases = _cases("cpu")
     for metric, y_true, y_pred in cases:
         metric.update_state(y_true, y_pred, sample_weight=w)  # first call: may build
-        before = [v.clone() for v in metric.variables]
+        before = [v.value.clone() for v in metric.variables]
         with _NoHostReads():
             metric.update_state(y_true, y_pred, sample_weight=w)
             metric.update_state(y_true, y_pred)
@@ -313,7 +313,7 @@ def test_update_state_does_not_sync_the_device():
             metric.update_state(y_true, y_pred, sample_weight=w)
         finally:
             torch.cuda.set_sync_debug_mode(0)
-        assert all(v.device.type == "cuda" for v in metric.variables), metric
+        assert all(v.value.device.type == "cuda" for v in metric.variables), metric
 
 
 def test_vector_results_stay_arrays_in_history_and_the_bar_shows_their_mean(capsys):

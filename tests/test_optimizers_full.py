@@ -249,13 +249,13 @@ def test_set_weights_round_trip(name):
     for _ in range(2):
         a.grad, b.grad = torch.full((2, 3), 0.3), torch.full((4,), -0.7)
         opt.step()
-    saved = [v.clone() for v in opt.variables]
+    saved = [v.value.clone() for v in opt.variables]
     other = getattr(optimizers, name)(learning_rate=0.5)
     other.build([torch.nn.Parameter(torch.ones(2, 3)), torch.nn.Parameter(torch.ones(4))])
     other.set_weights(saved)
     assert other.iterations == 2 and other.learning_rate == pytest.approx(0.05)
     for x, y in zip(other.variables, saved):
-        torch.testing.assert_close(x, y.to(x.dtype))
+        torch.testing.assert_close(x.value, y.to(x.value.dtype))
 
 
 @pytest.mark.parametrize("name", ["Adamax", "Nadam", "Adagrad", "Adadelta", "Ftrl", "Lion",

@@ -168,22 +168,7 @@ class TensorBoard(Callback):
 
 
 def keras_weight_paths(model):
-    """`(path, value)` of every weight of `model.layers`, as Keras' `weight.path` (the layer
-    names from the model down, then the variable's name: `sequential/dense/kernel`; layers of
-    a functional model are made outside it, so theirs start at the layer: `dense/kernel`) and in
-    Keras' layout."""
-    from kerastorch.models.sequential import Sequential
-    out, seen = [], set()
-
-    def walk(layer, prefix):
-        for view in layer.keras_weight_views():
-            if id(view.tensor) not in seen:
-                seen.add(id(view.tensor))
-                out.append((f"{prefix}{layer.name}/{view.name}", view.keras_value()))
-        for sub in layer._sublayers():
-            walk(sub, f"{prefix}{layer.name}/")
-
-    prefix = f"{model.name}/" if isinstance(model, Sequential) else ""
-    for layer in getattr(model, "layers", []):
-        walk(layer, prefix)
-    return out
+    """`(path, value)` of every weight of the model: the variable's Keras path
+    (`sequential/dense/kernel`; layers of a functional model are made outside it, so theirs
+    start at the layer: `dense/kernel`) and its value in Keras' layout."""
+    return [(v.path, v._keras_detached()) for v in model.weights]

@@ -61,7 +61,7 @@ def reduce_metrics(model) -> None:
     all-reduce for all of them. All ranks must call it at the same point."""
     if not runtime.is_distributed():
         return
-    states = [v for m in _all_metrics(model) for v in m.variables]
+    states = [t for m in _all_metrics(model) for t in m._state_tensors()]
     if not states:
         return
     flat = torch.cat([v.detach().reshape(-1).to(torch.float64) for v in states])

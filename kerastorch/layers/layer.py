@@ -29,7 +29,9 @@ from kerastorch.layers.layer_utils import (  # noqa: F401 (WeightView & co. are 
     standardize_shape,
     transposed,
 )
+from kerastorch.layers.layer_variables import LayerVariables, scoped_build
 from kerastorch.utils.naming import to_snake_case, uniquify
+from kerastorch.variables import Variable
 
 # Counts add_loss() calls, so the trainer collects layer losses only when some were added.
 ADD_LOSS_CALLS = [0]
@@ -49,7 +51,7 @@ def _policy_of(dtype):
     return policy.get(dtype)
 
 
-class Layer(nn.Module):
+class Layer(LayerVariables, nn.Module):
     """Base class of every kerastorch layer and model.
 
     Args:
@@ -84,6 +86,9 @@ class Layer(nn.Module):
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
         if "call" in cls.__dict__ and "forward" not in cls.__dict__:
             cls.forward = cls.__dict__["call"]  # nn.Module runs `call` without a relay frame
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_scoped", False):
+            cls.build = scoped_build(build)  # variables made in `build` get the layer's path
 
     def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, input_dim=None,
@@ -153,6 +158,8 @@ class Layer(nn.Module):
             # this tree calls `add_loss`)
             self._clear_losses()
             self.__dict__["_loss_count_at_clear"] = ADD_LOSS_CALLS[0]
+        if self._scope_pending:  # the first call runs in the layer's name scope
+            return self._first_call(args, kwargs)
         inputs = args[0] if args else kwargs.get("inputs")
         if not isinstance(inputs, torch.Tensor):
             if isinstance(inputs, np.ndarray) or _holds_numpy(inputs):
@@ -320,8 +327,11 @@ class Layer(nn.Module):
         self._set_requires_grad(value)
 
     def _set_requires_grad(self, value: bool) -> None:
-        for p in self.parameters():
-            p.requires_grad_(value)
+        for module in self.modules():
+            frozen = module.__dict__.get("_frozen_keys", ())  # `variable.trainable = False`
+            for key, p in module._parameters.items():
+                if p is not None:
+                    p.requires_grad_(value and key not in frozen)
 
     def _flatten_layers(self, include_self=True):
         """This layer and every Layer below it, depth first, each once."""
@@ -351,8 +361,9 @@ class Layer(nn.Module):
                   if n not in self._non_persistent_buffers_set]
         return views
 
-    def _all_weight_views(self) -> list[WeightView]:
-        """Keras' `weights` order: own weights, then each sub-layer's, deduplicated."""
+    def _all_weight_views(self, owners=False) -> list:
+        """Keras' `weights` order: own weights, then each sub-layer's, deduplicated. With
+        `owners`, `(layer, view)` pairs (the layer whose `keras_weight_views` made it)."""
         out, seen = [], set()
         # an unbuilt layer has only the weights made so far (usually none, as Keras'
         # `weights == []`); its own views may need what `build` makes
@@ -360,44 +371,14 @@ class Layer(nn.Module):
         for v in own:
             if id(v.tensor) not in seen:
                 seen.add(id(v.tensor))
-                out.append(v)
+                out.append((self, v) if owners else v)
         for layer in self._sublayers():
-            for v in layer._all_weight_views():
+            for item in layer._all_weight_views(owners):
+                v = item[1] if owners else item
                 if id(v.tensor) not in seen:
                     seen.add(id(v.tensor))
-                    out.append(v)
+                    out.append(item)
         return out
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        """The torch tensors (parameters and buffers) behind Keras' `weights`, in Keras' order.
-
-        They are in torch's layout; `get_weights()` gives Keras' layout as numpy arrays.
-        """
-        return [v.tensor for v in self._all_weight_views()]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        if not self.trainable:
-            return []
-        return [t for t in self.weights if isinstance(t, nn.Parameter) and t.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        trainable = {id(t) for t in self.trainable_weights}
-        return [t for t in self.weights if id(t) not in trainable]
-
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        return self.non_trainable_weights
-
-    @property
-    def variables(self):
-        return self.weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights as numpy arrays in Keras' order and shapes (Dense kernel is (in, out)).
@@ -426,60 +407,49 @@ class Layer(nn.Module):
                              "layer isn't built. Call `build()` or call it on data first.")
         return sum(v.keras_value().numel() for v in self._all_weight_views())  # Keras' sizes
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
-                   regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):
-        """Create a weight (Keras API): a Parameter, or a buffer when `trainable=False`.
-
-        It is registered under `name`; assigning it to an attribute (`self.w = add_weight(...)`)
-        renames an unnamed weight to that attribute, in place, so the state dict has one key.
-        """
-        from kerastorch import initializers
-        shape = standardize_shape(shape or ())
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype in (None, "float32") else "zeros"
-        init = initializers.get(initializer)
-        value = init(shape, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype)
-        if name is None:
-            name = f"weight_{len(self._parameters) + len(self._buffers)}"
-            self.__dict__.setdefault("_auto_named", set()).add(name)
-        if trainable:
-            tensor = nn.Parameter(value)
-            self.register_parameter(name, tensor)
-        else:
-            tensor = value
-            self.register_buffer(name, tensor)
-        if regularizer is not None:
-            from kerastorch import regularizers
-            self._weight_regularizers().append((regularizers.get(regularizer), name))
-        if constraint is not None:
-            from kerastorch import constraints
-            self._weight_constraints().append((constraints.get(constraint), name))
-        return getattr(self, name)
-
     def __setattr__(self, name, value):
-        auto = self.__dict__.get("_auto_named")
-        if isinstance(value, torch.Tensor) and "_parameters" in self.__dict__ and (
+        d = self.__dict__
+        if isinstance(value, Variable) and "_parameters" in d:
+            self._track_variable(name, value)
+            return
+        held = d.get(name)
+        if isinstance(held, Variable):
+            if isinstance(value, torch.Tensor) and held.__dict__.get("_owner") is self \
+                    and held._key == name:
+                # a new tensor for the variable's weight (`load_state_dict(assign=True)`)
+                super().__setattr__(name, value)
+                for store in (self._parameters, self._buffers):
+                    if store.get(name) is value:
+                        held._store = store
+                        d[name] = held
+                return
+            del d[name]  # the attribute held a variable: replaced
+        auto = d.get("_auto_named")
+        if isinstance(value, torch.Tensor) and "_parameters" in d and (
                 name not in self._parameters and name not in self._buffers):
             named = next((k for store in (self._parameters, self._buffers)
                           for k, v in store.items() if v is value), None)
             if named is not None and not (auto and named in auto):
-                # `self.b = self.add_weight(name="bias")`: one weight, two names. Keep the
-                # registered one; the attribute is a plain alias (not a second state key).
-                self.__dict__[name] = value
+                # `self.b = <a registered tensor>`: one weight, two names. Keep the registered
+                # one; the attribute is a plain alias (not a second state key).
+                d[name] = value
                 return
         if auto and isinstance(value, torch.Tensor) and name not in auto:
             for store in (self._parameters, self._buffers):
                 old = next((k for k, v in store.items() if v is value and k in auto), None)
                 if old is not None:  # rename in place, keeping the creation order
-                    items = [(name if k == old else k, v) for k, v in store.items()]
-                    store.clear()
-                    store.update(items)
-                    auto.discard(old)
-                    for lst in (self.__dict__.get("_regularizers", []),
-                                self.__dict__.get("_constraints", [])):
-                        lst[:] = [(f, name if a == old else a) for f, a in lst]
+                    self._rename_weight(store, old, name)
                     return
         super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        held = self.__dict__.get(name)
+        if isinstance(held, Variable):
+            del self.__dict__[name]
+            if held.__dict__.get("_owner") is self and held._key == name:
+                super().__delattr__(name)  # the weight goes too, as for a torch attribute
+            return
+        super().__delattr__(name)
 
     def _weight_regularizers(self):
         if "_regularizers" not in self.__dict__:
@@ -531,7 +501,7 @@ class Layer(nn.Module):
     def keras_view_of(self, attr: str) -> torch.Tensor:
         """The live (differentiable) tensor `getattr(self, attr)` in Keras' layout: what
         regularizers and constraints see."""
-        tensor = getattr(self, attr)
+        tensor = self._state_tensor(attr)
         view = next((v for v in self.keras_weight_views() if v.tensor is tensor), None)
         return view.to_keras(tensor) if view is not None and view.to_keras else tensor
 

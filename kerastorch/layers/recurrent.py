@@ -88,6 +88,9 @@ class _FusedRNN(RNN):
     def keras_weight_views(self):
         return weight_views(self, self.cell, "_l0")
 
+    def _variable_prefix(self):  # Keras: the variables are the cell's (`lstm/lstm_cell/kernel`)
+        return f"{self._layer_path()}/{self.cell.name}"
+
     def _check_inputs(self, x):
         self._check_rank(x.shape, exact=True)
         if x.shape[-1] != self.weight_ih_l0.shape[1]:

@@ -104,10 +104,10 @@ class AUC(cu.ThresholdedMetric):
             var_shape = (self.num_thresholds, self._num_labels)
         else:
             var_shape = (self.num_thresholds,)
-        self.true_positives = self.add_variable(var_shape, name="true_positives")
-        self.false_positives = self.add_variable(var_shape, name="false_positives")
-        self.true_negatives = self.add_variable(var_shape, name="true_negatives")
-        self.false_negatives = self.add_variable(var_shape, name="false_negatives")
+        self.true_positives = self._add_state(var_shape, name="true_positives")
+        self.false_positives = self._add_state(var_shape, name="false_positives")
+        self.true_negatives = self._add_state(var_shape, name="true_negatives")
+        self.false_negatives = self._add_state(var_shape, name="false_negatives")
         self._built = True
 
     def _follow(self, device):

@@ -5,8 +5,12 @@ updated in place with `add_`: no allocation of state per step, no host-device sy
 `update_state`, and `result()` returns a 0-dim tensor on the state's device, so the caller
 decides when to read it. State starts on `config.device()` and follows `y_pred` if it arrives
 on another device (the same tensor objects, moved in place).
+
+kerastorch's metrics hold their state as raw tensors (`_add_state`); `metric.variables` and what
+a user's `add_variable` returns are `keras.Variable`s over the same tensors.
 """
 
+import contextlib
 import functools
 
 import torch
@@ -17,6 +21,7 @@ from kerastorch.losses import squeeze_or_expand_to_same_rank
 from kerastorch.utils.naming import to_snake_case, uniquify
 from kerastorch.utils.registry import Registry
 from kerastorch.utils.registry import serialize as _serialize
+from kerastorch.variables import Variable, mark_torch_layout, wrap_tensor
 
 METRICS = Registry("metric")
 # Per-sample metric functions (accuracy, ...) by name, so a wrapper's config can name its `fn`;
@@ -37,8 +42,9 @@ def register(*names):
 class Metric:
     """Base class of metrics: state tensors, `update_state`, `result`, `reset_state`.
 
-    Subclasses create their state in `__init__` with `self.add_variable(...)` and update it in
-    place in `update_state` (e.g. `self.total.add_(values.sum())`).
+    Subclasses create their state in `__init__` with `self.add_variable(...)` (a
+    `keras.Variable`) and update it in `update_state` (`self.total.assign_add(...)`), as in
+    Keras.
 
     Args:
         dtype: Dtype of the state and result (name or torch dtype); default floatx.
@@ -49,14 +55,25 @@ class Metric:
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._dtype = standardize_dtype(dtype)
         self._torch_dtype = getattr(torch, self._dtype)
-        self._variables = []
+        self._variables = []  # the state tensors
+        self._variable_names = []
+        self._handles = {}  # id(state tensor) -> its Variable
         self._device = config.device()
 
     def __init_subclass__(cls, **kwargs):
         # A user's `update_state` gets the device-following step that ours do inline.
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("kerastorch."):
+            return
+        result_fn = cls.__dict__.get("result")
+        if result_fn is not None:
+            @functools.wraps(result_fn)
+            def result(self):  # Keras' idiom `return self.total`: a snapshot tensor
+                return _detach_variables(result_fn(self))
+
+            cls.result = result
         fn = cls.__dict__.get("update_state")
-        if fn is None or cls.__module__.startswith("kerastorch."):
+        if fn is None:
             return
 
         @functools.wraps(fn)
@@ -75,20 +92,38 @@ class Metric:
 
     @property
     def variables(self):
-        """The state tensors, in creation order."""
+        """The state as `keras.Variable`s (over the state tensors), in creation order."""
+        return [self._handle(t, n) for t, n in zip(self._state_tensors(), self._variable_names)]
+
+    def _state_tensors(self) -> list:
+        """The state tensors themselves, up to date (what distributed reduction sums)."""
         return list(self._variables)
+
+    def _handle(self, tensor, name):
+        var = self._handles.get(id(tensor))
+        if var is None or var._store["value"] is not tensor:
+            var = self._handles[id(tensor)] = wrap_tensor(
+                tensor, name, f"{self.name.replace('/', '>')}/{name}")
+        return var
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum",
                      name=None):
-        """Create a state tensor on the metric's device.
+        """Create a state variable on the metric's device (Keras' API): a `keras.Variable`,
+        updated with `assign`/`assign_add`.
 
         Args:
             shape: Tuple of ints.
             initializer: `"zeros"`, `"ones"`, a number, or a callable `(shape, dtype)`.
             dtype: Default: the metric's dtype.
             aggregation: Accepted for Keras compatibility (single-process: unused).
-            name: Accepted for Keras compatibility.
+            name: The variable's name; default `variable` (made unique).
         """
+        name = name or uniquify("variable")
+        return self._handle(self._add_state(shape, initializer, dtype, name), name)
+
+    def _add_state(self, shape, initializer="zeros", dtype=None, name=None):
+        """`add_variable` for kerastorch's metrics: returns the state tensor itself, updated in
+        place with `add_` (no Variable on the update path)."""
         dtype = self._torch_dtype if dtype is None else getattr(torch, standardize_dtype(dtype))
         if initializer in ("zeros", None):
             value = torch.zeros(shape, dtype=dtype, device=self._device)
@@ -102,11 +137,55 @@ class Metric:
             raise ValueError("`initializer` must be 'zeros', 'ones', a number or a callable. "
                              f"Received: initializer={initializer!r}")
         self._variables.append(value)
+        self._variable_names.append(name or "variable")
         return value
 
     def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
         """Alias of `add_variable` (Keras keeps it for backward compatibility)."""
         return self.add_variable(shape, initializer, dtype=dtype, name=name)
+
+    # ------------------------------------------------------------------ stateless
+    @contextlib.contextmanager
+    def _stateless(self, metric_variables=None):
+        """Run the block on `metric_variables` (or the current state); yields a list that
+        receives the state after the block; the metric's own state is restored afterwards."""
+        tensors = self._state_tensors()
+        if metric_variables is not None and len(metric_variables) != len(tensors):
+            raise ValueError("Argument `metric_variables` must be a list of tensors "
+                             f"corresponding 1:1 to {type(self).__name__}().variables. Received "
+                             f"list with length {len(metric_variables)}, but expected "
+                             f"{len(tensors)} variables.")
+        saved = [t.detach().clone() for t in tensors]
+        out = []
+        try:
+            with torch.no_grad():
+                if metric_variables is not None:
+                    for var, t, value in zip(self.variables, tensors, metric_variables):
+                        t.copy_(var._to_value_layout(value, "metric variable"))
+            yield out
+            out.extend(mark_torch_layout(t.detach().clone()) for t in self._state_tensors())
+        finally:
+            with torch.no_grad():
+                for t, value in zip(tensors, saved):
+                    t.copy_(value.to(t.device))
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """`update_state` on the values `metric_variables` (aligned with `variables`); returns
+        the new values (tensors) and leaves the metric's own state unchanged."""
+        with self._stateless(metric_variables) as new_values:
+            self.update_state(*args, **kwargs)
+        return new_values
+
+    def stateless_result(self, metric_variables):
+        """`result()` computed from the values `metric_variables` instead of the state."""
+        with self._stateless(metric_variables):
+            return _detach_variables(self.result())
+
+    def stateless_reset_state(self):
+        """The values `reset_state()` would give the variables; the state is unchanged."""
+        with self._stateless() as new_values:
+            self.reset_state()
+        return new_values
 
     def _follow(self, device):
         """Move the state, in place, to `device` when the data lives elsewhere."""
@@ -150,6 +229,17 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
+def _detach_variables(result):
+    """A result with each `Variable` replaced by a snapshot tensor of its value."""
+    if isinstance(result, Variable):
+        return result._keras_detached().clone()
+    if isinstance(result, dict):
+        return {k: _detach_variables(v) for k, v in result.items()}
+    if isinstance(result, (list, tuple)):
+        return type(result)(_detach_variables(v) for v in result)
+    return result
+
+
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     """Keras' per-sample reduction: weights broadcast like losses', values reduced to the
     weights' rank with `reduce_fn`, then to one value per sample (axis 0)."""
@@ -179,7 +269,7 @@ class Sum(Metric):
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), "zeros", name="total")
+        self.total = self._add_state((), "zeros", name="total")
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(self._place(values), sample_weight, torch.sum,
@@ -203,8 +293,8 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), "zeros", name="total")
-        self.count = self.add_variable((), "zeros", name="count")
+        self.total = self._add_state((), "zeros", name="total")
+        self.count = self._add_state((), "zeros", name="count")
         # Per-batch totals and counts wait on the host side (a list of 0-dim device tensors,
         # Python counts) and join the state when it is read or every `_FLUSH_EVERY` updates:
         # one stacked sum then, instead of two kernel launches per batch.
@@ -234,10 +324,9 @@ class Mean(Metric):
         if len(self._pending) >= _FLUSH_EVERY:
             self._flush_count()
 
-    @property
-    def variables(self):
+    def _state_tensors(self):
         self._flush_count()
-        return super().variables
+        return super()._state_tensors()
 
     def reset_state(self):
         self._host_count = 0

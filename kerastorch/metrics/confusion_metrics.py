@@ -31,7 +31,7 @@ class _ConfusionMatrixConditionCount(cu.ThresholdedMetric):
         self.thresholds = cu.parse_init_thresholds(thresholds, default_threshold=0.5)
         self._set_thresholds(self.thresholds,
                              cu.is_evenly_distributed_thresholds(self.thresholds))
-        self.accumulator = self.add_variable((len(self.thresholds),), name="accumulator")
+        self.accumulator = self._add_state((len(self.thresholds),), name="accumulator")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         counts = cu.confusion_counts(self, y_true, y_pred, sample_weight=sample_weight)
@@ -90,8 +90,8 @@ class _PrecisionRecall(cu.ThresholdedMetric):
         self._set_thresholds(self.thresholds,
                              cu.is_evenly_distributed_thresholds(self.thresholds))
         n = len(self.thresholds)
-        self.true_positives = self.add_variable((n,), name="true_positives")
-        setattr(self, self._other, self.add_variable((n,), name=self._other))
+        self.true_positives = self._add_state((n,), name="true_positives")
+        setattr(self, self._other, self._add_state((n,), name=self._other))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, _, fn = cu.confusion_counts(self, y_true, y_pred, top_k=self.top_k,
@@ -156,10 +156,10 @@ class SensitivitySpecificityBase(cu.ThresholdedMetric):
             evenly = True
         self._set_thresholds(self.thresholds, evenly)
         n = len(self.thresholds)
-        self.true_positives = self.add_variable((n,), name="true_positives")
-        self.false_positives = self.add_variable((n,), name="false_positives")
-        self.true_negatives = self.add_variable((n,), name="true_negatives")
-        self.false_negatives = self.add_variable((n,), name="false_negatives")
+        self.true_positives = self._add_state((n,), name="true_positives")
+        self.false_positives = self._add_state((n,), name="false_positives")
+        self.true_negatives = self._add_state((n,), name="true_negatives")
+        self.false_negatives = self._add_state((n,), name="false_negatives")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, tn, fn = cu.confusion_counts(self, y_true, y_pred, class_id=self.class_id,

@@ -57,10 +57,10 @@ class FBetaScore(Metric):
                 f"y_true.shape={tuple(y_true_shape)}.")
         self._num_classes = y_pred_shape[-1]
         shape = (self._num_classes,) if self.average != "micro" else ()
-        self.true_positives = self.add_variable(shape, name="true_positives")
-        self.false_positives = self.add_variable(shape, name="false_positives")
-        self.false_negatives = self.add_variable(shape, name="false_negatives")
-        self.intermediate_weights = self.add_variable(shape, name="intermediate_weights")
+        self.true_positives = self._add_state(shape, name="true_positives")
+        self.false_positives = self._add_state(shape, name="false_positives")
+        self.false_negatives = self._add_state(shape, name="false_negatives")
+        self.intermediate_weights = self._add_state(shape, name="intermediate_weights")
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):

@@ -37,8 +37,8 @@ class _IoUBase(Metric):
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.total_cm = self.add_variable((num_classes, num_classes),
-                                          name="total_confusion_matrix")
+        self.total_cm = self._add_state((num_classes, num_classes),
+                                        name="total_confusion_matrix")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         dtype = self._torch_dtype

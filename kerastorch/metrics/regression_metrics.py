@@ -40,7 +40,7 @@ class R2Score(Metric):
                              f">= 0. Received: num_regressors={num_regressors}")
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
-        self.num_samples = self.add_variable((), name="num_samples")
+        self.num_samples = self._add_state((), name="num_samples")
         self._built = False
 
     def _build(self, y_true_shape, y_pred_shape):
@@ -49,10 +49,10 @@ class R2Score(Metric):
                              f"Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
                              f"y_true.shape={tuple(y_true_shape)}.")
         n = y_pred_shape[-1]
-        self.squared_sum = self.add_variable((n,), name="squared_sum")
-        self.sum = self.add_variable((n,), name="sum")
-        self.total_mse = self.add_variable((n,), name="residual")
-        self.count = self.add_variable((n,), name="count")
+        self.squared_sum = self._add_state((n,), name="squared_sum")
+        self.sum = self._add_state((n,), name="sum")
+        self.total_mse = self._add_state((n,), name="residual")
+        self.count = self._add_state((n,), name="count")
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):

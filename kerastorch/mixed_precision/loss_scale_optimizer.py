@@ -14,6 +14,7 @@ import torch
 
 from kerastorch import optimizers as optimizers_mod
 from kerastorch.optimizers.base import OPTIMIZERS, Optimizer
+from kerastorch.variables import Variable, _join
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
                   "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
@@ -143,9 +144,17 @@ class LossScaleOptimizer(Optimizer):
             raise ValueError(f"Expected one gradient per variable ({len(variables)}). "
                              f"Received: {len(grads)} gradients")
         for v, g in zip(variables, grads):
+            if isinstance(v, Variable):
+                v.value.grad = None if g is None else v._to_value_layout(g, "gradient").clone()
+                continue
             v.grad = None if g is None else torch.as_tensor(
                 g, dtype=v.dtype, device=v.device).detach().clone()
         self.step()
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        raise NotImplementedError("LossScaleOptimizer.stateless_apply is not supported; use "
+                                  "the inner optimizer's stateless_apply with unscaled "
+                                  "gradients.")
 
     def finalize_variable_values(self, var_list=None) -> None:
         self.inner_optimizer.finalize_variable_values(var_list)
@@ -153,7 +162,9 @@ class LossScaleOptimizer(Optimizer):
     # ------------------------------------------------------------------ state
     @property
     def variables(self) -> list:
-        own = [self.step_counter, self.dynamic_scale] if self.built else []
+        own = [Variable._bound(self.__dict__, key, name, _join(self.name, name))
+               for key, name in (("step_counter", "step_counter"),
+                                 ("dynamic_scale", "dynamic_scale"))] if self.built else []
         return own + self.inner_optimizer.variables
 
     def state_dict(self) -> dict:

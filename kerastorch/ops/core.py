@@ -16,6 +16,7 @@ from torch.utils import _pytree as pytree
 
 from kerastorch import config
 from kerastorch.ops._dtypes import result_type, standardize_dtype, to_torch_dtype
+from kerastorch.variables import Variable
 
 _NARROW_NUMPY = {np.dtype("float64"): "float32", np.dtype("int64"): "int32",
                  np.dtype("uint64"): "uint32", np.dtype("complex128"): "complex64"}
@@ -82,11 +83,13 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         return torch.tensor(x, dtype=dt, device=device)
     if _is_keras_tensor(x):
         raise _symbolic_error(x)
+    if isinstance(x, Variable):  # its Keras-layout value, live (differentiable)
+        return convert_to_tensor(x._keras(), dtype=dtype)
     if hasattr(x, "value") and isinstance(getattr(x, "value"), torch.Tensor):
         return convert_to_tensor(x.value, dtype=dtype)  # Variable-like
     if isinstance(x, (list, tuple)):
         flat = pytree.tree_leaves(list(x))
-        if builtins.any(isinstance(e, torch.Tensor) for e in flat):
+        if builtins.any(isinstance(e, (torch.Tensor, Variable)) for e in flat):
             return torch.stack([convert_to_tensor(e, dtype=dtype) for e in x])
         if builtins.any(_is_keras_tensor(e) for e in flat):
             raise _symbolic_error(next(e for e in flat if _is_keras_tensor(e)))

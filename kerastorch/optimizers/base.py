@@ -28,6 +28,7 @@ from kerastorch.optimizers import schedules
 from kerastorch.optimizers.optimizer_state import OptimizerState
 from kerastorch.utils.naming import to_snake_case, uniquify
 from kerastorch.utils.registry import Registry
+from kerastorch.variables import Variable
 
 OPTIMIZERS = Registry("optimizer")
 
@@ -131,6 +132,7 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         self._hyper = {"lr": 0.0}  # becomes param_groups[0] at build
         self._schedule = None
         self._wd_exclude_ids, self._wd_exclude_pattern = set(), None
+        self._wd_exclude_vars = []
         self.learning_rate = learning_rate
 
     # ------------------------------------------------------------------ learning rate, iterations
@@ -194,8 +196,10 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         return groups + self._slot_groups()
 
     def build(self, params) -> None:
-        """Become a torch optimizer over `params` (tensors, or `(name, tensor)` pairs such as
-        `model.named_parameters()`; names are used by `exclude_from_weight_decay`).
+        """Become a torch optimizer over `params`: Keras variables (`model.trainable_variables`:
+        their torch tensors, `.value`, are optimized), tensors, or `(name, tensor)` pairs such
+        as `model.named_parameters()`. Names (a variable's path) are what
+        `exclude_from_weight_decay(var_names=...)` matches.
 
         Building again with the same parameters does nothing; with others it raises.
         """
@@ -205,6 +209,10 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
             items = [p for _, p in items]
         else:
             names = [getattr(p, "path", None) or getattr(p, "name", None) for p in items]
+        built_variables = [p if isinstance(p, Variable) else None for p in items]
+        self._wd_exclude_ids |= {id(p.value) for p in self._wd_exclude_vars
+                                 if isinstance(p, Variable)}
+        items = [p.value if isinstance(p, Variable) else p for p in items]
         if self.built:
             if len(items) == len(self._params) and all(
                     a is b for a, b in zip(items, self._params)):
@@ -221,6 +229,7 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
                                 f"supported). Received an element: {p!r}")
         super().__init__(items, {"lr": self._hyper["lr"]})
         self._names = names
+        self._built_variables = built_variables  # their layouts name the slots' Keras layout
         self.built = True
         self._refresh()
 
@@ -274,7 +283,8 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         if self.built:
             raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
                              "optimizer is built.")
-        self._wd_exclude_ids = {id(v) for v in var_list or ()}
+        self._wd_exclude_vars = list(var_list or ())
+        self._wd_exclude_ids = {id(v) for v in self._wd_exclude_vars}
         self._wd_exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
 
     # ------------------------------------------------------------------ updating
@@ -315,9 +325,11 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         """Keras' update: set each variable's `.grad` and update exactly those variables.
 
         Args:
-            grads: List of gradient tensors (or arrays); `None` entries are skipped.
-            trainable_variables: The matching parameters; builds the optimizer on first use.
-                Omitted: the parameters the optimizer was built with, in order.
+            grads: List of gradients (tensors or arrays); `None` entries are skipped. For a
+                Keras variable, in the layout of its `.value` (torch's: `v.value.grad`) or, where
+                the shapes differ, of the variable (Keras').
+            trainable_variables: The matching Keras variables or parameters; builds the
+                optimizer on first use. Omitted: those the optimizer was built with, in order.
         """
         grads = list(grads)
         if not grads:
@@ -327,7 +339,8 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
                 raise ValueError("When passing `grads` without `variables`, the optimizer must "
                                  "already be built on a list of variables. Call "
                                  "`optimizer.build(trainable_variables)` first.")
-            variables = self._params
+            variables = [v if v is not None else p
+                         for v, p in zip(self._built_variables, self._params)]
         else:
             variables = list(trainable_variables)
             if not self.built:
@@ -337,13 +350,20 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
                              f"Received: {len(grads)} gradients")
         keep, present = [], []
         for v, g in zip(variables, grads):
-            i = self._index.get(id(v))
+            t = v.value if isinstance(v, Variable) else v
+            i = self._index.get(id(t))
             if i is None:
-                raise ValueError(f"Unknown variable of shape {tuple(v.shape)}: optimizer "
-                                 f"'{self.name}' was built on other parameters.")
+                what = f"'{v.path}'" if isinstance(v, Variable) else "of shape " \
+                    f"{tuple(v.shape)}"
+                raise ValueError(f"Unknown variable {what}: optimizer '{self.name}' was built "
+                                 f"on other parameters ({len(self._params)} of them); a new "
+                                 "model needs a new optimizer.")
             if g is not None:
-                g = torch.as_tensor(g, dtype=v.dtype, device=v.device).detach()
-                v.grad = g
+                if isinstance(v, Variable):
+                    g = v._to_value_layout(g, "gradient")
+                else:
+                    g = torch.as_tensor(g, dtype=t.dtype, device=t.device).detach()
+                t.grad = g
                 keep.append(i)
                 present.append(g)
         if not present:
@@ -431,10 +451,17 @@ class Optimizer(OptimizerState, torch.optim.Optimizer):
         raise NotImplementedError(f"{type(self).__name__} must implement `update_step`.")
 
     def finalize_variable_values(self, var_list=None) -> None:
-        """With `use_ema`, copy the moving averages into the weights (Keras does this after fit)."""
+        """With `use_ema`, copy the moving averages into the weights (Keras does this after fit).
+        `var_list`: Keras variables or parameters the optimizer was built on (default: all)."""
         if self.use_ema and self.built:
-            with torch.no_grad():
-                torch._foreach_copy_(list(var_list or self._params), self._slots["average"])
+            tensors = [v.value if isinstance(v, Variable) else v
+                       for v in (self._params if var_list is None else var_list)]
+            index = [self._index.get(id(t)) for t in tensors]
+            pairs = [(t, self._slots["average"][i]) for t, i in zip(tensors, index)
+                     if i is not None]
+            if pairs:
+                with torch.no_grad():
+                    torch._foreach_copy_([t for t, _ in pairs], [a for _, a in pairs])
 
     def scale_loss(self, loss):
         """Multiply the loss by `loss_scale_factor` before backward (the step divides it out)."""

@@ -195,7 +195,7 @@ class _ReadStore:
 
 
 def _trainable_views(model) -> list:
-    ids = {id(t) for t in model.trainable_weights}
+    ids = model._trainable_tensor_ids()
     return [v for v in model._all_weight_views() if id(v.tensor) in ids]
 
 

@@ -91,7 +91,7 @@ def _json_attr(f, name, path, what):
 def _legacy_views(layer):
     """Keras' `_legacy_weights`: the layer's trainable weights, then its non-trainable ones."""
     views = layer._all_weight_views()
-    trainable = {id(t) for t in layer.trainable_weights}
+    trainable = layer._trainable_tensor_ids()
     return ([v for v in views if id(v.tensor) in trainable]
             + [v for v in views if id(v.tensor) not in trainable])
 

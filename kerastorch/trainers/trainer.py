@@ -507,7 +507,7 @@ def view(layer, attr, assign=None):
     keras_view = layer.keras_view_of(attr)
     if assign is None:
         return keras_view
-    tensor = getattr(layer, attr)
+    tensor = layer._state_tensor(attr)
     spec = next((v for v in layer.keras_weight_views() if v.tensor is tensor), None)
     new = assign(keras_view)
     if spec is not None and spec.from_keras:

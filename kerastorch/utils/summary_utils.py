@@ -69,7 +69,7 @@ def summary_lines(model, rows, connected=False) -> list[str]:
         body.append(cells)
     # Keras' variables, as Keras sizes them (a GRU bias is one (2, 3u) variable in Keras and
     # two torch vectors here).
-    trainable_ids = {id(t) for t in model.trainable_weights}
+    trainable_ids = model._trainable_tensor_ids()
     views = [(v.keras_value(), id(v.tensor) in trainable_ids) for v in model._all_weight_views()]
     weights = [t for t, _ in views]
     trainable = [t for t, is_trainable in views if is_trainable]

@@ -144,7 +144,7 @@ def _keras_variable(v):
 
 def _ours_variable(v):
     # Raw parameters (not layers) here, so torch and Keras shapes agree.
-    return v.detach().cpu().numpy()
+    return v.numpy()
 
 
 def _assert_same(keras_run, our_run, rtol=1e-5, atol=1e-6, slot_atol=None):

@@ -47,7 +47,7 @@ class TorchStep:
         loss = self.compute_loss(y=y, y_pred=y_pred)
         loss.backward()
         trainable = list(self.trainable_weights)
-        grads = [v.grad for v in trainable]
+        grads = [v.value.grad for v in trainable]
         with torch.no_grad():
             self.optimizer.apply(grads, trainable)
         for metric in self.metrics:
