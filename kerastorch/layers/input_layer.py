@@ -208,16 +208,6 @@ def _run_for_shapes(layer, make_arguments):
             del sub._losses[losses.get(id(sub), 0):]
 
 
-def _holds_keras_tensor(structure) -> bool:
-    if isinstance(structure, KerasTensor):
-        return True
-    if isinstance(structure, dict):
-        return any(_holds_keras_tensor(v) for v in structure.values())
-    if isinstance(structure, (list, tuple)):
-        return any(_holds_keras_tensor(v) for v in structure)
-    return False
-
-
 def _stand_ins(structure, make):
     """`structure` with each KerasTensor replaced by `make(shape, torch dtype)`."""
     if isinstance(structure, KerasTensor):
@@ -238,20 +228,21 @@ def _general_output_shapes(layer, args, kwargs):
         del kwargs["training"]
     if "mask" in kwargs and not layer._call_takes_mask:
         del kwargs["mask"]
-    leaves = [t for t in _flat_keras_tensors((args, kwargs))]
+    leaves = flatten_keras_tensors((args, kwargs))
     batch_unknown = bool(leaves) and bool(leaves[0].shape) and leaves[0].shape[0] is None
     out = _run_for_shapes(layer, lambda make: (_stand_ins(args, make),
                                                _stand_ins(kwargs, make)))
     return _to_shapes(out, batch_unknown)
 
 
-def _flat_keras_tensors(structure):
+def flatten_keras_tensors(structure) -> list:
+    """The KerasTensors in `structure` (nested lists, tuples, dicts), in order."""
     if isinstance(structure, KerasTensor):
         return [structure]
     if isinstance(structure, dict):
-        return [t for v in structure.values() for t in _flat_keras_tensors(v)]
+        return [t for v in structure.values() for t in flatten_keras_tensors(v)]
     if isinstance(structure, (list, tuple)):
-        return [t for v in structure for t in _flat_keras_tensors(v)]
+        return [t for v in structure for t in flatten_keras_tensors(v)]
     return []
 
 

@@ -9,6 +9,7 @@ functional model costs what its layers cost.
 import torch
 
 from kerastorch.layers.input_layer import InputLayer, KerasTensor
+from kerastorch.layers.input_layer import flatten_keras_tensors as _flatten
 from kerastorch.layers.layer import Layer
 from kerastorch.layers.symbolic_ops import SymbolicOp
 from kerastorch.models.model import Model
@@ -48,16 +49,6 @@ def _keras_layer_order(flat_outputs) -> list:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     return [layer for key, (index, layer) in sorted(
         first_visit.items(), key=lambda kv: (-layer_depth[kv[0]], kv[1][0]))]
-
-
-def _flatten(structure) -> list:
-    if isinstance(structure, KerasTensor):
-        return [structure]
-    if isinstance(structure, dict):
-        return [t for v in structure.values() for t in _flatten(v)]
-    if isinstance(structure, (list, tuple)):
-        return [t for v in structure for t in _flatten(v)]
-    return []
 
 
 def _template(structure, slot_of):
