@@ -242,9 +242,9 @@ def test_fit_computes_in_half_with_float32_layer(policy, half):
     model.fit(x, np.zeros(8, dtype="int64"), batch_size=8, verbose=0)
     first, last = model.layers
     assert seen[first.name][1] == half
-    # it receives the half output and casts it up inside its forward, with autocast off (an
-    # autocast linear would return the half dtype)
-    assert seen[last.name] == (half, torch.float32)
+    # its call casts the half output up (Keras casts a layer's floating inputs to its compute
+    # dtype) and its forward runs with autocast off (an autocast linear would return half)
+    assert seen[last.name] == (torch.float32, torch.float32)
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert np.isfinite(model.evaluate(x, np.zeros(8, dtype="int64"), verbose=0))
 

@@ -12,6 +12,7 @@ called with `training=None`, as in Keras.
 
 import contextvars
 import inspect
+import itertools
 import numpy as np
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ from kerastorch.layers.layer_utils import (  # noqa: F401 (WeightView & co. are 
     _holds_numpy,
     _is_symbolic,
     _mask_of,
+    _cast_floats,
     _numpy_to_tensors,
     _shapes_of,
     standardize_shape,
@@ -75,6 +77,10 @@ class Layer(LayerVariables, nn.Module):
     # attention): integer and boolean inputs are cast to the compute dtype, as Keras' ops
     # promote them. Layers that keep integers (Embedding, lookups, reshaping) leave it False.
     _float_inputs = False
+    # Keras casts every floating input (positional and keyword, nested) to the compute dtype.
+    # Containers (Sequential, functional) leave it to their layers; so do the preprocessing
+    # layers Keras exempts (lookups, CategoryEncoding, RandomFlip, RandomCrop).
+    _convert_input_args = True
     _plain_call = True  # False where a subclass (Model) overrides `__call__`
 
     def __init_subclass__(cls, **kwargs):
@@ -132,6 +138,30 @@ class Layer(LayerVariables, nn.Module):
     @dtype_policy.setter
     def dtype_policy(self, value):
         self._dtype_policy = _policy_of(value)
+        self.__dict__.pop("_input_cast", None)
+
+    def _set_input_cast(self):
+        """The torch dtype floating inputs are cast to: the compute dtype; None for a mixed
+        policy (the step's autocast casts) and for layers that take inputs as they come."""
+        policy = self._dtype_policy
+        cast = None if not self._convert_input_args or policy.is_mixed else \
+            getattr(torch, policy.compute_dtype, None)
+        self.__dict__["_input_cast"] = cast
+        return cast
+
+    def _apply(self, fn, recurse=True):
+        # `model.double()`, `.half()`, `.to(torch.float64)`: the layer's policy follows its
+        # weights, so the inputs cast to the compute dtype meet weights of the same dtype.
+        result = super()._apply(fn, recurse)
+        policy = self._dtype_policy
+        if not policy.is_mixed:
+            for t in itertools.chain(self._parameters.values(), self._buffers.values()):
+                if t is not None and t.is_floating_point():
+                    name = str(t.dtype).removeprefix("torch.")
+                    if name != policy.variable_dtype:
+                        self.dtype_policy = name
+                    break
+        return result
 
     @property
     def dtype(self) -> str:
@@ -140,7 +170,7 @@ class Layer(LayerVariables, nn.Module):
 
     @dtype.setter
     def dtype(self, value):
-        self._dtype_policy = _policy_of(value)
+        self.dtype_policy = value
 
     @property
     def compute_dtype(self) -> str:
@@ -171,6 +201,17 @@ class Layer(LayerVariables, nn.Module):
             elif _is_symbolic(inputs):
                 from kerastorch.layers.input_layer import call_symbolic
                 return call_symbolic(self, args, kwargs)
+        cast = self.__dict__.get("_input_cast", False)
+        if cast is False:
+            cast = self._set_input_cast()
+        if cast is not None:
+            if len(args) == 1 and not kwargs and isinstance(inputs, torch.Tensor):
+                if inputs.dtype is not cast and inputs.is_floating_point():
+                    inputs = _cast_floats(inputs, cast)
+                    args = (inputs,)
+            elif args or kwargs:
+                args, kwargs = _cast_floats(args, cast), _cast_floats(kwargs, cast)
+                inputs = args[0] if args else kwargs.get("inputs")
         if self._float_inputs and isinstance(inputs, torch.Tensor) and \
                 not inputs.is_floating_point() and not inputs.is_complex():
             inputs = inputs.to(getattr(torch, self.compute_dtype))

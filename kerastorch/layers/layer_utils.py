@@ -65,6 +65,28 @@ def _numpy_to_tensors(x, device):
     return x
 
 
+def _cast_floats(x, dtype):
+    """`x` (a tensor, or lists/tuples/dicts of them) with its floating tensors cast to `dtype`
+    (Keras casts every floating input of a layer to its compute dtype); masks stay on."""
+    if isinstance(x, torch.Tensor):
+        if x.dtype is dtype or not x.is_floating_point():
+            return x
+        mask = x.__dict__.get("_keras_mask")
+        x = x.to(dtype)
+        if mask is not None:
+            x._keras_mask = mask
+        return x
+    if isinstance(x, (list, tuple)):
+        cast = [_cast_floats(v, dtype) for v in x]
+        if all(a is b for a, b in zip(cast, x)):
+            return x
+        return type(x)(*cast) if hasattr(x, "_fields") else type(x)(cast)
+    if isinstance(x, dict):
+        cast = {k: _cast_floats(v, dtype) for k, v in x.items()}
+        return x if all(cast[k] is x[k] for k in x) else cast
+    return x
+
+
 def _mask_of(x):
     if isinstance(x, torch.Tensor):
         return x.__dict__.get("_keras_mask")

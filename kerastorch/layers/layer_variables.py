@@ -26,9 +26,30 @@ def scoped_build(build):
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
         with self._open_name_scope():
-            return build(self, *args, **kwargs)
+            result = build(self, *args, **kwargs)
+        for module in self.modules():  # sub-layers made in `build` too
+            _to_variable_dtype(module)
+        return result
     wrapper._scoped = True
     return wrapper
+
+
+def _to_variable_dtype(layer):
+    """Give the floating weights a layer's `build` made (in floatx, as initializers do) the
+    layer's variable dtype: `Dense(4, dtype="float64")` holds a float64 kernel, as in Keras."""
+    policy = layer.__dict__.get("_dtype_policy")
+    if policy is None or policy.variable_dtype == "float32":
+        return
+    dtype = getattr(torch, policy.variable_dtype, None)
+    if dtype is None:
+        return
+    with torch.no_grad():
+        for param in layer._parameters.values():
+            if param is not None and param.is_floating_point() and param.dtype != dtype:
+                param.data = param.data.to(dtype)
+        for key, buf in layer._buffers.items():
+            if buf is not None and buf.is_floating_point() and buf.dtype != dtype:
+                layer._buffers[key] = buf.to(dtype)
 
 
 class LayerVariables:

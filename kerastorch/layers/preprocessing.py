@@ -348,6 +348,8 @@ class CategoryEncoding(Layer):
     count mode to sum weights instead of ones.
     """
 
+    _convert_input_args = False  # as in Keras: ids stay as they come
+
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
         if output_mode == "binary":

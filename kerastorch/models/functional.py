@@ -88,6 +88,8 @@ class Functional(Model):
         name: Model name.
     """
 
+    _convert_input_args = False  # its layers cast their own inputs
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._inputs_struct = inputs

@@ -21,6 +21,8 @@ class Sequential(Model):
     the first layer), otherwise on its first call.
     """
 
+    _convert_input_args = False  # its layers cast their own inputs
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(name=name, trainable=trainable)
         self.__dict__["_stack"] = []  # plain list, not a submodule
@@ -172,12 +174,14 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         # Where `Layer.__call__` would only relay to `nn.Module.__call__` (built layer, plain
-        # tensor without a mask, no mask-making or activity regularizer), go there directly.
+        # tensor of the layer's input dtype without a mask, no mask-making or activity
+        # regularizer), go there directly.
         plain = type(inputs) is torch.Tensor and "_keras_mask" not in inputs.__dict__
         module_call = nn.Module.__call__
         for layer in self._stack:
             if plain and layer._plain_call and layer.built and not layer._computes_mask \
-                    and layer.activity_regularizer is None and type(inputs) is torch.Tensor:
+                    and layer.activity_regularizer is None and type(inputs) is torch.Tensor \
+                    and _takes_as_is(layer, inputs):
                 x = inputs
                 try:
                     inputs = module_call(layer, x)
@@ -245,3 +249,10 @@ class Sequential(Model):
         else:
             model._maybe_build()
         return model
+
+
+def _takes_as_is(layer, x) -> bool:
+    """True when `Layer.__call__` would not cast `x` (already of the layer's input dtype)."""
+    cast = layer.__dict__.get("_input_cast", False)
+    return x.dtype is cast or (cast is None and (x.is_floating_point()
+                                                 or not layer._float_inputs))

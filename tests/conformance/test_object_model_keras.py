@@ -356,3 +356,95 @@ def test_build_of_a_subclassed_model_is_keras_default(keras3, capsys):
         counts.append((model.built, before, len(model.weights)))
     assert printed[1] == printed[0]
     assert counts[1] == counts[0] == (True, 0, 4)
+
+
+FLOAT_CASES = {
+    # (layer maker, input shape, input dtype, expected output dtype)
+    "dense_float64_input": (lambda L: L.Dense(4), (3, 5), "float64", "float32"),
+    "dense_float16_input": (lambda L: L.Dense(4), (3, 5), "float16", "float32"),
+    "dense_float64_layer": (lambda L: L.Dense(4, dtype="float64"), (3, 5), "float32",
+                            "float64"),
+    "conv2d_float64_layer": (lambda L: L.Conv2D(2, 3, dtype="float64"), (2, 6, 6, 3),
+                             "float32", "float64"),
+    "lstm_float64_layer": (lambda L: L.LSTM(3, dtype="float64"), (2, 5, 4), "float32",
+                           "float64"),
+    "gru_float64_input": (lambda L: L.GRU(3), (2, 5, 4), "float64", "float32"),
+    "batchnorm_float64_layer": (lambda L: L.BatchNormalization(dtype="float64"), (4, 3),
+                                "float32", "float64"),
+    "layernorm_float64_input": (lambda L: L.LayerNormalization(), (4, 3), "float64",
+                                "float32"),
+    "bidirectional_float64_layer": (
+        lambda L: L.Bidirectional(L.LSTM(2, dtype="float64"), dtype="float64"),
+        (2, 4, 3), "float32", "float64"),
+}
+
+
+@pytest.mark.parametrize("case", list(FLOAT_CASES))
+def test_floating_inputs_are_cast_to_the_compute_dtype(keras3, case):
+    """Keras casts every floating input of a layer to the layer's compute dtype, and a layer
+    made with `dtype="float64"` holds float64 weights."""
+    make, shape, dtype, out_dtype = FLOAT_CASES[case]
+    x = np.random.default_rng(1).normal(size=shape).astype(dtype)
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(True):  # JAX keeps float64 only with x64 on
+        ref = make(keras3.layers)
+        ref(x)
+        expected = keras3.ops.convert_to_numpy(ref(x))
+        ref_weights = ref.get_weights()
+        ref_dtypes = [str(v.dtype) for v in ref.weights]
+    ours = make(kerastorch.layers)
+    ours(torch.from_numpy(x))
+    assert [str(v.dtype) for v in ours.weights] == ref_dtypes
+    ours.set_weights(ref_weights)
+    got = _np(ours(torch.from_numpy(x)))
+    assert str(got.dtype) == str(expected.dtype) == out_dtype
+    # (Keras' float64 LSTM and BatchNormalization round some steps through float32: ours
+    # are nearer the float64 value, e.g. x / sqrt(1 + 1e-3), by about 1e-7.)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_every_floating_argument_is_cast_positional_and_keyword(keras3):
+    """Several tensors, positionally and by keyword, in float64: all cast (query and value of
+    MultiHeadAttention; a float64 `initial_state` of an LSTM)."""
+    rng = np.random.default_rng(2)
+    q, v = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4))  # float64
+    h0, c0 = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    results = {}
+    for lib in (keras3, kerastorch):
+        mha, lstm = lib.layers.MultiHeadAttention(2, 2), lib.layers.LSTM(3)
+        conv = (lambda a: a) if lib is keras3 else torch.from_numpy
+        mha(conv(q), conv(v))
+        lstm(conv(v), initial_state=[conv(h0), conv(c0)])
+        results[lib] = (mha, lstm, conv)
+    (kmha, klstm, _), (tmha, tlstm, conv) = results[keras3], results[kerastorch]
+    tmha.set_weights(kmha.get_weights())
+    tlstm.set_weights(klstm.get_weights())
+    expected = [keras3.ops.convert_to_numpy(kmha(q, value=v)),
+                keras3.ops.convert_to_numpy(klstm(v, initial_state=[h0, c0]))]
+    got = [_np(tmha(conv(q), value=conv(v))),
+           _np(tlstm(conv(v), initial_state=[conv(h0), conv(c0)]))]
+    for g, e in zip(got, expected):
+        assert str(g.dtype) == str(e.dtype) == "float32"
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+
+
+def test_float64_arrays_through_sequential_and_functional_models(keras3):
+    """`model(x)` and `model.predict(x)` on float64 data, as data loaded with numpy is."""
+    x = np.random.default_rng(3).normal(size=(6, 5))
+
+    def build(lib, functional):
+        layers = [lib.layers.Dense(4, activation="relu"), lib.layers.Dense(2)]
+        if not functional:
+            return lib.Sequential([lib.Input((5,)), *layers])
+        inputs = lib.Input((5,))
+        return lib.Model(inputs, layers[1](layers[0](inputs)))
+
+    for functional in (False, True):
+        ref, ours = build(keras3, functional), build(kerastorch, functional)
+        ours.set_weights(ref.get_weights())
+        expected = keras3.ops.convert_to_numpy(ref(x))
+        got = _np(ours(torch.from_numpy(x)))
+        assert str(got.dtype) == str(expected.dtype) == "float32"
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-5)

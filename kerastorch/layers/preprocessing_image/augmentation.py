@@ -16,6 +16,8 @@ class RandomFlip(_RandomImageLayer):
 
     Transformation: `{"flips": bool (batch, 1, 1, 1), "input_shape": ...}`."""
 
+    _convert_input_args = False  # as in Keras
+
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         if mode not in _FLIP_MODES:

@@ -24,6 +24,8 @@ class RandomCrop(_RandomImageLayer):
     Transformation: `(h_start, w_start)`. Segmentation masks are cropped as the images.
     """
 
+    _convert_input_args = False  # as in Keras
+
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         if seed is None:
             seed = int(torch.randint(0, 2**30, ()))
