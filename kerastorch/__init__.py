@@ -10,19 +10,31 @@ __version__ = "0.1.0"
 
 _NAMESPACES = (
     "activations", "backend", "callbacks", "config", "constraints", "datasets", "distribute",
-    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
-    "preprocessing", "random", "regularizers", "saving", "utils",
+    "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
+    "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
 )
 _NAMES = {
     "Sequential": "kerastorch.models",
     "Model": "kerastorch.models",
     "Input": "kerastorch.layers",
     "DTypePolicy": "kerastorch.mixed_precision",
+    "FloatDTypePolicy": "kerastorch.mixed_precision",
     "Layer": "kerastorch.layers",
+    "KerasTensor": "kerastorch.layers.input_layer",
+    "Loss": "kerastorch.losses",
+    "Metric": "kerastorch.metrics",
+    "Optimizer": "kerastorch.optimizers",
+    "Initializer": "kerastorch.initializers",
+    "Regularizer": "kerastorch.regularizers",
     "install_keras_alias": "kerastorch.compat",
     "Variable": "kerastorch.variables",
     "name_scope": "kerastorch.variables",
 }
+
+
+def version() -> str:
+    """kerastorch's version (`keras.version()`)."""
+    return __version__
 
 
 def __getattr__(name):

@@ -88,6 +88,19 @@ def _ops():
     return ops
 
 
+def _callable_or_none(name):
+    """A property holding a callable or None (`regularizer`, `constraint`)."""
+    private = "_" + name
+
+    def write(self, value):
+        if value is not None and not callable(value):
+            raise ValueError(f"Invalid value for attribute `{name}`. Expected a callable or "
+                             f"`None`. Received: {name}={value}")
+        setattr(self, private, value)
+
+    return property(lambda self: getattr(self, private), write)
+
+
 class Variable:
     """A Keras variable: named, path-addressed state you can read, assign and compute with.
 
@@ -262,27 +275,8 @@ class Variable:
     def autocast(self):
         return self._autocast
 
-    @property
-    def regularizer(self):
-        return self._regularizer
-
-    @regularizer.setter
-    def regularizer(self, value):
-        if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `regularizer`. Expected a callable or "
-                             f"`None`. Received: regularizer={value}")
-        self._regularizer = value
-
-    @property
-    def constraint(self):
-        return self._constraint
-
-    @constraint.setter
-    def constraint(self, value):
-        if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `constraint`. Expected a callable or "
-                             f"`None`. Received: constraint={value}")
-        self._constraint = value
+    regularizer = _callable_or_none("regularizer")
+    constraint = _callable_or_none("constraint")
 
     @property
     def overwrite_with_gradient(self):

@@ -117,10 +117,16 @@ def test_rms_normalization_by_hand_and_state():
 
 
 def test_rms_normalization_half_precision_computes_in_float32():
-    layer = layers.RMSNormalization()
+    # A float16 layer: the squares of 1e3 overflow float16, so the mean is taken in float32
+    # (Keras gives [[0.6323, 1.265]] in float16).
+    layer = layers.RMSNormalization(dtype="float16")
     x = torch.tensor([[1e3, 2e3]], dtype=torch.float16)
     out = layer(x)
     assert out.dtype == torch.float16 and torch.isfinite(out).all()
+    torch.testing.assert_close(out, torch.tensor([[0.6323, 1.265]], dtype=torch.float16),
+                               rtol=1e-3, atol=1e-3)
+    # A float32 layer casts the float16 input up first, as Keras does.
+    assert layers.RMSNormalization()(x).dtype == torch.float32
 
 
 @pytest.mark.parametrize("axis", [3, -4, [0, 5]])

@@ -23,17 +23,13 @@ class BatchSaveCounter:
     """Keras' count of batches seen since the last save, for `save_freq=<int>` callbacks."""
 
     def __init__(self):
-        self._batches_seen_since_last_saving = 0
-        self._last_batch_seen = -1
+        self._seen, self._last = 0, -1  # batches since the last save; the last batch index
 
     def due(self, batch, save_freq) -> bool:
-        if batch <= self._last_batch_seen:  # a new epoch: batches are zero-indexed
-            add_batches = batch + 1
-        else:
-            add_batches = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += add_batches
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        # Batch indices restart at 0 each epoch: a smaller index means a new epoch began.
+        self._seen += batch + 1 if batch <= self._last else batch - self._last
+        self._last = batch
+        if self._seen < save_freq:
+            return False
+        self._seen = 0
+        return True

@@ -11,17 +11,14 @@ class Callback:
     """
 
     def __init__(self):
-        self.params = {}
-        self._model = None
+        self.params, self._model = {}, None
 
-    def set_params(self, params):
-        self.params = params
-
-    def set_model(self, model):
-        self._model = model
+    def set_params(self, params): self.params = params
+    def set_model(self, model): self._model = model
 
     @property
     def model(self):
+        """The model being trained (the Keras model inside a DDP wrapper)."""
         if isinstance(self._model, torch.nn.parallel.DistributedDataParallel):
             return self._model.module  # callbacks use the Keras model's API, not the wrapper's
         return self._model

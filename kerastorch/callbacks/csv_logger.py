@@ -29,57 +29,53 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
-        self.sep = separator
-        self.filename = os.fspath(filename)
-        self.append = append
-        self.writer = None
-        self.keys = None
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self.csv_file = self.writer = self.keys = None
         self.append_header = True
-        self.csv_file = None
 
     def on_train_begin(self, logs=None):
-        if self.append:
-            if os.path.exists(self.filename):
-                with open(self.filename) as f:
-                    self.append_header = not bool(len(f.readline()))
-            mode = "a"
-        else:
-            mode = "w"
-        if self.csv_file and not self.csv_file.closed:
-            self.csv_file.close()
-        self.csv_file = open(self.filename, mode)  # no newline="": Keras' exact bytes
-        self.writer = None
-        self.keys = None
+        # Appending to a file that already has a first line: no second header.
+        self.append_header = True
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename) as f:
+                self.append_header = not f.readline()
+        self._close()
+        # no newline="": the csv module's "\r\n" row ends, written as Keras writes them
+        self.csv_file = open(self.filename, "a" if self.append else "w")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-
-        def handle_value(k):
-            is_zero_dim_ndarray = isinstance(k, np.ndarray) and k.ndim == 0
-            if isinstance(k, str):
-                return k
-            if isinstance(k, collections.abc.Iterable) and not is_zero_dim_ndarray:
-                return f'"[{", ".join(map(str, k))}]"'
-            return k
-
         if self.keys is None:
-            self.keys = sorted(logs.keys())
-            if self.keys and not any(k.startswith("val_") for k in self.keys):
-                self.keys.extend([f"val_{k}" for k in self.keys])
-        if not self.writer:
-            class CustomDialect(csv.excel):
-                delimiter = self.sep
-
-            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
-                                         dialect=CustomDialect)
+            keys = sorted(logs)
+            if keys and not any(k.startswith("val_") for k in keys):
+                keys += [f"val_{k}" for k in keys]  # columns for later validation results
+            self.keys = keys
+        if self.writer is None:
+            dialect = type("_Dialect", (csv.excel,), {"delimiter": self.sep})
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch", *self.keys],
+                                         dialect=dialect)
             if self.append_header:
                 self.writer.writeheader()
-        row = collections.OrderedDict({"epoch": epoch})
-        row.update((key, handle_value(logs.get(key, "NA"))) for key in self.keys)
+        row = {"epoch": epoch}
+        for key in self.keys:
+            row[key] = _cell(logs.get(key, "NA"))
         self.writer.writerow(row)
         self.csv_file.flush()
 
     def on_train_end(self, logs=None):
-        if self.csv_file and not self.csv_file.closed:
+        self._close()
+
+    def _close(self):
+        if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
-        self.writer = None
+        self.writer = self.keys = None
+
+
+def _cell(value):
+    """A log value as Keras writes it: strings and scalars as they are, sequences (not 0-d
+    arrays) as a quoted `"[a, b]"`."""
+    if isinstance(value, str) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value
+    if isinstance(value, collections.abc.Iterable):
+        return f'"[{", ".join(str(v) for v in value)}]"'
+    return value

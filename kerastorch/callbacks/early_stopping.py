@@ -32,54 +32,50 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode, min_delta=min_delta)
-        self.patience = patience
-        self.verbose = verbose
-        self.baseline = baseline
-        self.wait = 0
-        self.stopped_epoch = 0
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights = restore_best_weights
-        self.best_weights = None
         self.start_from_epoch = start_from_epoch
+        self._restart()
+
+    def _restart(self):
+        # Each `fit` starts afresh (an instance may serve several).
+        self.wait = self.stopped_epoch = self.best_epoch = 0
+        self.best = self.best_weights = None
 
     def on_train_begin(self, logs=None):
-        # Instances can be reused across `fit` calls.
-        self.wait = 0
-        self.stopped_epoch = 0
-        self.best = None
-        self.best_weights = None
-        self.best_epoch = 0
+        self._restart()
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op()  # delayed until the model's metrics are built
-        current = self.get_monitor_value(logs)
-        if current is None or epoch < self.start_from_epoch:
+        value = self.get_monitor_value(logs)
+        if value is None or epoch < self.start_from_epoch:
             return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self._weights()  # the first watched epoch is the best so far
-            self.best_epoch = epoch
+        keep = self.restore_best_weights
+        if keep and self.best_weights is None:  # the first watched epoch is the best so far
+            self.best_weights, self.best_epoch = self._weights(), epoch
         self.wait += 1
-        if self._is_improvement(current, self.best):
-            self.best = current
-            self.best_epoch = epoch
-            if self.restore_best_weights:
-                self.best_weights = self._weights()
-            # The wait restarts only when both the baseline and the previous best are beaten.
-            if self.baseline is None or self._is_improvement(current, self.baseline):
-                self.wait = 0
+        if not self._is_improvement(value, self.best):
+            if self.wait >= self.patience and epoch > 0:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
             return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
+        self.best, self.best_epoch = value, epoch
+        if keep:
+            self.best_weights = self._weights()
+        # The wait restarts only when both the baseline and the previous best are beaten.
+        if self.baseline is None or self._is_improvement(value, self.baseline):
+            self.wait = 0
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose > 0:
-                print_msg("Restoring model weights from the end of the best epoch: "
-                          f"{self.best_epoch + 1}.")
-            self.model.load_state_dict(self.best_weights)
+        if not (self.restore_best_weights and self.best_weights is not None):
+            return
+        if self.verbose > 0:
+            print_msg("Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+        self.model.load_state_dict(self.best_weights)
 
     def _weights(self):
         # A copy of the whole state (buffers such as BatchNorm statistics included, as Keras'

@@ -58,30 +58,24 @@ class ReduceLROnPlateau(MonitorCallback):
         if factor >= 1.0:
             raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
                              f"Received factor={factor}")
-        self.factor = factor
-        self.min_lr = min_lr
-        self.patience = patience
-        self.verbose = verbose
-        self.cooldown = cooldown
-        self.cooldown_counter = 0
-        self.wait = 0
+        self.factor, self.min_lr, self.cooldown = factor, min_lr, cooldown
+        self.patience, self.verbose = patience, verbose
+        self.cooldown_counter = self.wait = 0
 
     def _reset(self):
         self.best = None
-        self.cooldown_counter = 0
-        self.wait = 0
+        self.cooldown_counter = self.wait = 0
 
     def _reduce_optimizer_lr(self, optimizer, epoch, name=""):
         old_lr = keras_learning_rate(optimizer)
-        if old_lr > np.float32(self.min_lr):
-            new_lr = max(old_lr * self.factor, self.min_lr)
-            optimizer.learning_rate = new_lr
-            if self.verbose > 0:
-                name_str = f" {name}" if name else ""
-                print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name_str} learning "
-                          f"rate to {new_lr}.")
-            return True
-        return False
+        if old_lr <= np.float32(self.min_lr):  # compared in float32, as Keras' variable is
+            return False
+        new_lr = max(old_lr * self.factor, self.min_lr)
+        optimizer.learning_rate = new_lr
+        if self.verbose > 0:
+            which = f"reducing {name} learning rate" if name else "reducing learning rate"
+            print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau {which} to {new_lr}.")
+        return True
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -91,27 +85,27 @@ class ReduceLROnPlateau(MonitorCallback):
             self._set_monitor_op()  # delayed until the model's metrics are built
         logs = logs if logs is not None else {}
         _log_learning_rates(self.model, logs)
-        current = logs.get(self.monitor)
-        if current is None:
+        value = logs.get(self.monitor)
+        if value is None:
             warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` "
                           "which is not available. Available metrics are: "
                           f"{','.join(list(logs.keys()))}.", stacklevel=2)
             return
-        if self.in_cooldown():
+        if self.in_cooldown():  # epochs right after a reduction do not count towards the next
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._is_improvement(current, self.best):
-            self.best = current
-            self.wait = 0
-        elif not self.in_cooldown():
-            self.wait += 1
-            if self.wait >= self.patience:
-                reduced = False
-                for name, opt in _optimizers(self.model):
-                    reduced = self._reduce_optimizer_lr(opt, epoch, name) or reduced
-                if reduced:
-                    self.cooldown_counter = self.cooldown
-                    self.wait = 0
+        if self._is_improvement(value, self.best):
+            self.best, self.wait = value, 0
+            return
+        if self.in_cooldown():
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        results = [self._reduce_optimizer_lr(opt, epoch, name)
+                   for name, opt in _optimizers(self.model)]
+        if any(results):
+            self.cooldown_counter, self.wait = self.cooldown, 0
 
     def in_cooldown(self):
         return self.cooldown_counter > 0
@@ -134,21 +128,21 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
-        self.schedule = schedule
-        self.verbose = verbose
+        self.schedule, self.verbose = schedule, verbose
 
     def _update_optimizer_lr(self, optimizer, epoch):
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
+        current = keras_learning_rate(optimizer)
         try:
-            learning_rate = self.schedule(epoch, keras_learning_rate(optimizer))
+            rate = self.schedule(epoch, current)
         except TypeError:  # the one-argument form, kept by Keras for compatibility
-            learning_rate = self.schedule(epoch)
-        if not isinstance(learning_rate, (float, np.float32, np.float64)):
-            raise ValueError("The output of the `schedule` function should be a float. "
-                             f"Got: {learning_rate}")
-        optimizer.learning_rate = float(learning_rate)
-        return learning_rate
+            rate = self.schedule(epoch)
+        if not isinstance(rate, (float, np.float32, np.float64)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: "
+                             f"{rate}")
+        optimizer.learning_rate = float(rate)
+        return rate
 
     def on_epoch_begin(self, epoch, logs=None):
         for name, opt in _optimizers(self.model):

@@ -64,18 +64,19 @@ class ModelCheckpoint(MonitorCallback):
             # (a host sync per step), which "epoch" saving does not need.
             self.on_train_batch_end = self._on_train_batch_end
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
     def _on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
             self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._current_epoch = epoch
-
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op()
-        if self.save_freq == "epoch":
-            self._save_model(epoch=epoch, batch=None, logs=logs)
+        if self.save_freq != "epoch":
+            return
+        self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _should_save_on_batch(self, batch):
         return self.save_freq != "epoch" and self._save_counter.due(batch, self.save_freq)

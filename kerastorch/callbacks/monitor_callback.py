@@ -42,34 +42,31 @@ class MonitorCallback(Callback):
             warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto "
                           "mode.", stacklevel=2)
             mode = "auto"
-        self.monitor = monitor
-        self.mode = mode
-        self.best = baseline
+        self.monitor, self.mode, self.best = monitor, mode, baseline
         self.min_delta = abs(min_delta)
         self.monitor_op = None
 
     def _set_monitor_op(self):
-        if self.mode == "min":
-            self.monitor_op = operator.lt
-        elif self.mode == "max":
-            self.monitor_op = operator.gt
-        else:
-            metric_name = self.monitor.removeprefix("val_")
-            if metric_name == "loss":
-                self.monitor_op = operator.lt
-            for metric in _compiled_metrics(self.model):
-                if getattr(metric, "name", None) == metric_name and \
-                        hasattr(metric, "_direction"):
-                    self.monitor_op = operator.gt if metric._direction == "up" else operator.lt
-            if self.monitor_op is None:
-                raise ValueError(
-                    f"{type(self).__name__} callback received monitor={self.monitor}, but "
-                    "Keras isn't able to automatically determine whether that metric should "
-                    "be maximized or minimized. Pass `mode='max'` in order to monitor based on "
-                    "the highest metric value, or pass `mode='min'` in order to use the lowest "
-                    "value.")
-        if self.monitor_op is operator.lt:
+        op = {"min": operator.lt, "max": operator.gt}.get(self.mode)
+        self.monitor_op = op = op or self._direction_of_monitor()
+        if op is operator.lt:  # min_delta is applied as `value - min_delta` below
             self.min_delta *= -1
+
+    def _direction_of_monitor(self):
+        """`mode="auto"`: minimise a loss; otherwise follow the compiled metric of that name."""
+        name = self.monitor.removeprefix("val_")
+        op = operator.lt if name == "loss" else None
+        for metric in _compiled_metrics(self.model):
+            if getattr(metric, "name", None) == name and hasattr(metric, "_direction"):
+                op = operator.gt if metric._direction == "up" else operator.lt
+        if op is None:
+            raise ValueError(
+                f"{type(self).__name__} callback received monitor={self.monitor}, but "
+                "Keras isn't able to automatically determine whether that metric should "
+                "be maximized or minimized. Pass `mode='max'` in order to monitor based on "
+                "the highest metric value, or pass `mode='min'` in order to use the lowest "
+                "value.")
+        return op
 
     def _is_improvement(self, monitor_value, reference_value):
         if reference_value is None:

@@ -29,12 +29,8 @@ class RemoteMonitor(Callback):
     def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
                  headers=None, send_as_json=False, timeout=10.0):
         super().__init__()
-        self.root = root
-        self.path = path
-        self.field = field
-        self.headers = headers
-        self.send_as_json = send_as_json
-        self.timeout = timeout
+        self.root, self.path, self.field, self.timeout = root, path, field, timeout
+        self.headers, self.send_as_json = headers, send_as_json
 
     def on_epoch_end(self, epoch, logs=None):
         send = {"epoch": epoch}

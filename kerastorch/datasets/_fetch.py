@@ -61,19 +61,22 @@ def keras_datasets_dir() -> str:
 # Readers
 
 
+_NPY_HEADER_READERS = {1: np.lib.format.read_array_header_1_0,
+                       2: np.lib.format.read_array_header_2_0,
+                       3: np.lib.format.read_array_header_2_0}
+
+
 def _load_npy_member(fp):
     try:
         return np.lib.format.read_array(fp, allow_pickle=False)
     except ValueError:  # An object array: its data is a pickle stream after the header.
-        fp.seek(0)
-        version = np.lib.format.read_magic(fp)
-        if version[0] == 1:
-            np.lib.format.read_array_header_1_0(fp)
-        elif version[0] in (2, 3):
-            np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-        return RestrictedUnpickler(fp).load()
+        pass
+    fp.seek(0)
+    major = np.lib.format.read_magic(fp)[0]
+    if major not in _NPY_HEADER_READERS:
+        raise ValueError(f"unsupported .npy format version {major}")
+    _NPY_HEADER_READERS[major](fp)  # skip the header; the pickle follows
+    return RestrictedUnpickler(fp).load()
 
 
 def read_npz(path: str, keys: tuple[str, ...]) -> dict:

@@ -35,11 +35,9 @@ def load_data(label_mode="fine"):
             message names the files and the folders for them.
         kerastorch.datasets.DatasetFormatError: A local file is damaged; the message names it.
     """
-    if label_mode not in ["fine", "coarse"]:
-        raise ValueError(
-            '`label_mode` must be one of `"fine"`, `"coarse"`. '
-            f"Received: label_mode={label_mode}."
-        )
+    if label_mode not in ("fine", "coarse"):
+        raise ValueError('`label_mode` must be one of `"fine"`, `"coarse"`. '
+                         f"Received: label_mode={label_mode}.")
     path = _cifar.find_folder("CIFAR-100", "cifar-100-python", "cifar-100-python-target",
                               _FILES, "CIFAR100")
     key = f"{label_mode}_labels"

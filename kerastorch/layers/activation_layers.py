@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerastorch import activations, constraints, initializers, regularizers
+from kerastorch import activations
 from kerastorch.layers.layer import Layer, WeightView
-from kerastorch.utils.registry import serialize
+from kerastorch.layers.weight_options import set_weight_options, weight_options_config
 
 
 class _Elementwise(Layer):
@@ -174,15 +174,10 @@ class PReLU(Layer):
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
-        if shared_axes is None:
-            self.shared_axes = None
-        elif not isinstance(shared_axes, (list, tuple)):
-            self.shared_axes = [shared_axes]
-        else:
-            self.shared_axes = list(shared_axes)
+        set_weight_options(self, alpha_initializer=alpha_initializer,
+                           alpha_regularizer=alpha_regularizer, alpha_constraint=alpha_constraint)
+        self.shared_axes = shared_axes if shared_axes is None else \
+            list(shared_axes) if isinstance(shared_axes, (list, tuple)) else [shared_axes]
         self._alpha_shape = None
         self._channel_axis = None  # input axis of a 1-D `weight`; None = Keras-shaped weight
 
@@ -236,9 +231,8 @@ class PReLU(Layer):
 
     def get_config(self):
         return {**super().get_config(),
-                "alpha_initializer": serialize(self.alpha_initializer),
-                "alpha_regularizer": serialize(self.alpha_regularizer),
-                "alpha_constraint": serialize(self.alpha_constraint),
+                **weight_options_config(self, "alpha_initializer", "alpha_regularizer",
+                                        "alpha_constraint"),
                 "shared_axes": self.shared_axes}
 
     def extra_repr(self):

@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerastorch import activations, constraints, initializers, regularizers
+from kerastorch import activations
 from kerastorch.layers.layer import InputShapeError, Layer, WeightView, transposed
-from kerastorch.utils.registry import serialize
+from kerastorch.layers.weight_options import set_weight_options, weight_options_config
 
 
 class Dense(Layer):
@@ -45,12 +45,11 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -107,12 +106,9 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel_initializer", "bias_initializer",
+                                    "kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                                    "bias_constraint"),
             "quantization_config": None,
         }
 

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerastorch import activations, constraints, initializers, regularizers
+from kerastorch import activations, initializers, regularizers
 from kerastorch.layers.layer import Layer, WeightView
-from kerastorch.utils.registry import serialize
+from kerastorch.layers.weight_options import set_weight_options, weight_options_config
 
 
 def _positive_int(value, name):
@@ -76,12 +76,11 @@ class EinsumDense(Layer):
                                      else tuple(output_shape))
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
 
     def build(self, input_shape):
         try:
@@ -135,13 +134,10 @@ class EinsumDense(Layer):
             "equation": self.equation,
             "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel_initializer", "bias_initializer",
+                                    "kernel_regularizer", "bias_regularizer",
+                                    "activity_regularizer", "kernel_constraint",
+                                    "bias_constraint"),
             "quantization_config": None,
         }
 
@@ -196,13 +192,14 @@ def _analyze_einsum(equation, bias_axes, input_shape, output_shape):
                              f"but has no corresponding dim in the input spec '{input_spec}' "
                              f"or weight spec '{weight_spec}'")
     weight_shape, input_axes, output_axes = [], [], []
-    for i, dim in enumerate(weight_spec):
-        if dim in output_dim_map:
-            weight_shape.append(output_shape[output_dim_map[dim]])
-            output_axes.append(i)
-        elif dim in input_dim_map:
-            weight_shape.append(input_shape[input_dim_map[dim]])
-            input_axes.append(i)
+    for axis, dim in enumerate(weight_spec):
+        # a weight axis takes its size from the output where the output has it, else the input
+        source = (output_dim_map, output_shape, output_axes) if dim in output_dim_map else \
+            (input_dim_map, input_shape, input_axes) if dim in input_dim_map else None
+        if source is not None:
+            index, shape, axes = source
+            weight_shape.append(shape[index[dim]])
+            axes.append(axis)
         else:
             raise ValueError(f"Weight dimension '{dim}' did not have a match in either the "
                              f"input spec '{input_spec}' or the output spec '{output_spec}'. "
@@ -253,16 +250,15 @@ class Embedding(Layer):
         _no_lora_or_quantization("Embedding", lora_rank, quantization_config)
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_options(self, embeddings_initializer=embeddings_initializer,
+                           embeddings_regularizer=embeddings_regularizer,
+                           embeddings_constraint=embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
-        if weights is not None:
+        if weights is not None:  # Keras 2's `weights=`: the initial embedding matrix
             self.build(None)
-            if not (isinstance(weights, list) and len(weights) == 1):
-                weights = [weights]
-            self.set_weights(weights)
+            one = isinstance(weights, list) and len(weights) == 1
+            self.set_weights(weights if one else [weights])
 
     def build(self, input_shape=None):
         if self.built:
@@ -304,10 +300,8 @@ class Embedding(Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": serialize(self.embeddings_initializer),
-            "embeddings_regularizer": serialize(self.embeddings_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "embeddings_constraint": serialize(self.embeddings_constraint),
+            **weight_options_config(self, "embeddings_initializer", "embeddings_regularizer",
+                                    "activity_regularizer", "embeddings_constraint"),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }

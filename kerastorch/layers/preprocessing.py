@@ -536,18 +536,15 @@ class Discretization(Layer):
         return cls(**config_)
 
 
-# Keras' quantile sketch for Discretization.adapt (keras/src/layers/preprocessing/
-# discretization.py), ported as is so the boundaries are Keras' to the last bit: numpy, on host.
+# Discretization.adapt's quantile sketch, computed as Keras computes it (numpy, on the host,
+# the same float operations in the same order) so the boundaries equal Keras' to the last bit.
+# A summary is a (2, n) array: sorted values and the weight (count) each one stands for.
 def _summarize(values, epsilon):
-    values = np.sort(np.reshape(values, [-1]))
-    elements = np.size(values)
-    num_buckets = 1.0 / epsilon
-    increment = elements / num_buckets
-    step = max(increment, 1)
-    start = step - 1
-    boundaries = values[int(start)::int(step)]
-    weights = np.ones_like(boundaries) * step
-    return np.stack([boundaries, weights])
+    """One batch's summary: every `step`-th sorted value, each weighing `step`."""
+    ordered = np.sort(np.ravel(values))
+    step = max(ordered.size / (1.0 / epsilon), 1)  # samples per bucket of width epsilon
+    picked = ordered[int(step - 1)::int(step)]
+    return np.stack([picked, np.ones_like(picked) * step])
 
 
 def _merge_summaries(prev_summary, next_summary, epsilon):
@@ -561,12 +558,13 @@ def _get_bin_boundaries(summary, num_bins):
 
 
 def _compress_summary(summary, epsilon):
+    """The summary resampled at the cumulative fractions epsilon, 2 epsilon, ... (left as it is
+    when it already has fewer than 1 / epsilon entries)."""
     if summary.shape[1] * epsilon < 1:
         return summary
-    percents = epsilon + np.arange(0.0, 1.0, epsilon)
-    cum_weights = summary[1].cumsum()
-    cum_weight_percents = cum_weights / cum_weights[-1]
-    new_bins = np.interp(percents, cum_weight_percents, summary[0])
-    cum_weights = np.interp(percents, cum_weight_percents, cum_weights)
-    new_weights = cum_weights - np.concatenate((np.array([0]), cum_weights[:-1]))
-    return np.stack((new_bins, new_weights)).astype("float32")
+    targets = epsilon + np.arange(0.0, 1.0, epsilon)
+    running = np.cumsum(summary[1])
+    fraction = running / running[-1]
+    values = np.interp(targets, fraction, summary[0])
+    running_at = np.interp(targets, fraction, running)
+    return np.stack((values, np.diff(running_at, prepend=0))).astype("float32")

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerastorch import activations, constraints, initializers, regularizers
+from kerastorch import activations
 from kerastorch.layers.layer import InputShapeError, Layer, WeightView
-from kerastorch.utils.registry import serialize
+from kerastorch.layers.weight_options import set_weight_options, weight_options_config
 
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -242,15 +242,14 @@ class RNNCellBase(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel_initializer=kernel_initializer,
+                           recurrent_initializer=recurrent_initializer,
+                           bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer,
+                           recurrent_regularizer=recurrent_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint,
+                           bias_constraint=bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))  # Keras clips, it does not refuse
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -342,15 +341,11 @@ class RNNCellBase(Layer):
         if self.kind == "LSTM":
             config["unit_forget_bias"] = self.unit_forget_bias
         config.update({
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "recurrent_initializer": serialize(self.recurrent_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "recurrent_regularizer": serialize(self.recurrent_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "recurrent_constraint": serialize(self.recurrent_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel_initializer", "recurrent_initializer",
+                                    "bias_initializer", "kernel_regularizer",
+                                    "recurrent_regularizer", "bias_regularizer",
+                                    "kernel_constraint", "recurrent_constraint",
+                                    "bias_constraint"),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         })

@@ -36,6 +36,11 @@ def _without_prefix(name, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
 
 
+# How Bidirectional joins the two directions' outputs (merge_mode None keeps both).
+_MERGES = {"concat": lambda a, b: torch.cat([a, b], -1), "sum": lambda a, b: a + b,
+           "ave": lambda a, b: (a + b) / 2, "mul": lambda a, b: a * b}
+
+
 class Bidirectional(Layer):
     """Runs an RNN forwards and a copy backwards, and merges their outputs.
 
@@ -130,16 +135,8 @@ class Bidirectional(Layer):
             y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
             y_rev = y_rev.flip(1)
-        if self.merge_mode == "concat":
-            output = torch.cat([y, y_rev], -1)
-        elif self.merge_mode == "sum":
-            output = y + y_rev
-        elif self.merge_mode == "ave":
-            output = (y + y_rev) / 2
-        elif self.merge_mode == "mul":
-            output = y * y_rev
-        else:
-            output = (y, y_rev)
+        merge = _MERGES.get(self.merge_mode)
+        output = (y, y_rev) if merge is None else merge(y, y_rev)
         mask = as_mask(mask, sequences)
         if mask is not None and self.return_sequences:
             for out in (output if self.merge_mode is None else (output,)):

@@ -258,10 +258,9 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         self._direction = "up"
 
     def get_config(self):
-        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
-        if self.from_sorted_ids:
-            config["from_sorted_ids"] = True
-        return config
+        # `from_sorted_ids` appears in Keras' config only when it is set
+        extra = {"from_sorted_ids": True} if self.from_sorted_ids else {}
+        return {"name": self.name, "dtype": self.dtype, "k": self.k, **extra}
 
 
 def resolve_accuracy(name, y_true, y_pred):

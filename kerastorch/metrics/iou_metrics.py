@@ -32,11 +32,8 @@ class _IoUBase(Metric):
                  sparse_y_pred=True, axis=-1):
         super().__init__(name=name, dtype=dtype or "int32")
         self._direction = "up"
-        self.num_classes = num_classes
-        self.ignore_class = ignore_class
-        self.sparse_y_true = sparse_y_true
-        self.sparse_y_pred = sparse_y_pred
-        self.axis = axis
+        self.num_classes, self.ignore_class, self.axis = num_classes, ignore_class, axis
+        self.sparse_y_true, self.sparse_y_pred = sparse_y_true, sparse_y_pred
         self.total_cm = self._add_state((num_classes, num_classes),
                                         name="total_confusion_matrix")
 

@@ -50,10 +50,8 @@ class DTypePolicy:
     """
 
     def __init__(self, name=None):
-        if name is None:
-            name = dtype_policy().name
-        self._name = name
-        self._compute_dtype, self._variable_dtype = self._parse_name(name)
+        self._name = dtype_policy().name if name is None else name
+        self._compute_dtype, self._variable_dtype = self._parse_name(self._name)
         self._quantization_mode = None
 
     @staticmethod

@@ -5,3 +5,4 @@ from kerastorch.models.model import Model as Model
 from kerastorch.models.model import model_from_json as model_from_json
 from kerastorch.models.sequential import Sequential as Sequential
 from kerastorch.saving.saving_api import load_model as load_model
+from kerastorch.saving.saving_api import save_model as save_model

@@ -257,13 +257,8 @@ class Functional(Model):
     def outputs(self):
         return _flatten(self._outputs_struct)
 
-    @property
-    def input(self):
-        return self._inputs_struct
-
-    @property
-    def output(self):
-        return self._outputs_struct
+    input = property(lambda self: self._inputs_struct, doc="The inputs, as given.")
+    output = property(lambda self: self._outputs_struct, doc="The outputs, as given.")
 
     @property
     def input_shape(self):

@@ -1,9 +1,22 @@
 """`keras.ops` on torch: eager ops with Keras 3's names, signatures, defaults and dtype rules.
 
 `import kerastorch as keras; keras.ops.softmax(x)`. Every op takes numpy arrays, Python scalars
-or lists, and torch tensors, and returns torch tensors on `kerastorch.config.device()`. The
-sub-namespaces `ops.numpy`, `ops.nn`, `ops.linalg` and `ops.math` are as in Keras. Given a
+or lists, and torch tensors, and returns torch tensors on `kerastorch.config.device()`. Given a
 symbolic `KerasTensor`, an op records a Keras op node in the functional graph (`ops.symbolic`).
+
+Where each family of ops lives:
+
+- `ops.core`: conversion (`convert_to_tensor`, `cast`), shapes, `slice`/`scatter` updates and
+  control flow (`cond`, `while_loop`, `scan`, `vectorized_map`).
+- `ops.numpy` (a package, one module per family): `arithmetic`, `transcendental`, `logic`,
+  `reductions`, `sorting`, `shape`, `indexing`, `creation`, `products`; see its docstring.
+- `ops.nn` (a package): `activations`, `losses`, `normalization`, `conv_pool`, `attention`,
+  `patches`.
+- `ops.math`: segment reductions, `top_k`, `logsumexp`, `erf`...; spectral ops (`fft`,
+  `stft`, ...) in `ops.signal`.
+- `ops.linalg`: decompositions, solves, norms.
+- `ops._dtypes`: Keras' dtype promotion rules, implemented once (`result_type`);
+  `ops._args`: shared argument checks (axes, int tuples, data formats).
 """
 
 from kerastorch.ops import linalg as linalg

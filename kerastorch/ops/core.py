@@ -50,6 +50,16 @@ def _python_dtype(items):
     return result_type(*[getattr(item, "dtype", type(item)) for item in items])
 
 
+def _scalar_dtype(x) -> torch.dtype:
+    """Keras' dtype of a Python scalar: bool, int32 (int64 when it does not fit), floatx,
+    complex64."""
+    if isinstance(x, bool):
+        return torch.bool
+    if isinstance(x, int):
+        return torch.int32 if -(2**31) <= x < 2**31 else torch.int64
+    return config.float_dtype() if isinstance(x, float) else torch.complex64
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """Converts `x` (array, scalar, nested list, tensor) to a torch tensor on the device.
 
@@ -64,23 +74,10 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         raise ValueError("`ragged=True` is not supported by kerastorch.ops.")
     device = config.device()
     if isinstance(x, torch.Tensor):
-        if x.device != device:
-            x = x.to(device)
-        if dtype is not None:
-            x = x.to(to_torch_dtype(dtype))
-        return x
+        return x.to(device=device, dtype=None if dtype is None else to_torch_dtype(dtype))
     if isinstance(x, (bool, int, float, complex)):
-        if dtype is not None:
-            dt = to_torch_dtype(dtype)
-        elif isinstance(x, bool):
-            dt = torch.bool
-        elif isinstance(x, int):
-            dt = torch.int64 if x < -(2**31) or x >= 2**31 else torch.int32
-        elif isinstance(x, float):
-            dt = config.float_dtype()
-        else:
-            dt = torch.complex64
-        return torch.tensor(x, dtype=dt, device=device)
+        return torch.tensor(x, device=device, dtype=_scalar_dtype(x) if dtype is None
+                            else to_torch_dtype(dtype))
     if _is_keras_tensor(x):
         raise _symbolic_error(x)
     if isinstance(x, Variable):  # its Keras-layout value, live (differentiable)

@@ -44,3 +44,11 @@ def serialize(optimizer) -> dict:
 def deserialize(config: dict, custom_objects=None):
     """Inverse of `serialize`; `class_name` may be any registered name (`"adam"`, `"Adam"`)."""
     return OPTIMIZERS.deserialize(config, custom_objects)
+
+
+def __getattr__(name):
+    # Keras 3 also exports it here; imported late (it wraps the optimizers defined above).
+    if name == "LossScaleOptimizer":
+        from kerastorch.mixed_precision import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module 'kerastorch.optimizers' has no attribute {name!r}")

@@ -108,6 +108,11 @@ class _KerasSchedule(LearningRateSchedule):
     def get_config(self) -> dict:
         return {attr.lstrip("_"): getattr(self, attr) for attr in self._CONFIG}
 
+    def _keep(self, arguments: dict):
+        """Store the `_CONFIG` attributes from the constructor's arguments of the same name."""
+        for attr in self._CONFIG:
+            setattr(self, attr, arguments[attr.lstrip("_")])
+
 
 class _StepDecay(_KerasSchedule):
     """ExponentialDecay and InverseTimeDecay: the same arguments, different curves."""
@@ -117,11 +122,7 @@ class _StepDecay(_KerasSchedule):
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         super().__init__()
         _check_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        self._keep(locals())
 
 
 @SCHEDULES.register("ExponentialDecay")
@@ -235,12 +236,7 @@ class PolynomialDecay(_KerasSchedule):
                  cycle=False, name="PolynomialDecay"):
         super().__init__()
         _check_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.end_learning_rate = end_learning_rate
-        self.power = power
-        self.cycle = cycle
-        self.name = name
+        self._keep(locals())
 
     def __call__(self, step):
         ops, step = _ops(step)
@@ -320,12 +316,7 @@ class CosineDecay(_KerasSchedule):
                  warmup_target=None, warmup_steps=0):
         super().__init__()
         _check_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.alpha = alpha
-        self.name = name
-        self.warmup_steps = warmup_steps
-        self.warmup_target = warmup_target
+        self._keep(locals())
 
     def _decay(self, ops, step, decay_from):
         cosine = 0.5 * (1.0 + ops.cos(math.pi * (step / self.decay_steps)))
@@ -380,12 +371,7 @@ class CosineDecayRestarts(_KerasSchedule):
                  alpha=0.0, name="SGDRDecay"):
         super().__init__()
         _check_steps(first_decay_steps, "first_decay_steps")
-        self.initial_learning_rate = initial_learning_rate
-        self.first_decay_steps = first_decay_steps
-        self._t_mul = t_mul
-        self._m_mul = m_mul
-        self.alpha = alpha
-        self.name = name
+        self._keep(locals())
 
     def __call__(self, step):
         ops, step = _ops(step)

@@ -22,11 +22,9 @@ from kerastorch.utils.io_utils import print_msg
 
 
 def resolve_hasher(algorithm, file_hash=None):
-    if algorithm == "sha256":
-        return hashlib.sha256()
-    if algorithm == "auto" and file_hash is not None and len(file_hash) == 64:
-        return hashlib.sha256()
-    return hashlib.md5()
+    """sha256 when asked for, or for "auto" given a 64-character hash; md5 otherwise."""
+    auto_sha = algorithm == "auto" and file_hash is not None and len(file_hash) == 64
+    return hashlib.sha256() if algorithm == "sha256" or auto_sha else hashlib.md5()
 
 
 def hash_file(fpath, algorithm="sha256", chunk_size=65535):

@@ -36,6 +36,11 @@ def _need_pil(name):
         raise ImportError(f"Could not import PIL.Image. The use of `{name}` requires PIL.")
 
 
+# color_mode -> (the PIL mode to convert to, the modes kept as they are)
+_COLOR_MODES = {"grayscale": ("L", ("L", "I;16", "I")), "rgba": ("RGBA", ("RGBA",)),
+                "rgb": ("RGB", ("RGB",))}
+
+
 def array_to_img(x, data_format=None, scale=True, dtype=None):
     """A 3-D array -> a PIL image (`scale`: rescale min..max to 0..255)."""
     data_format = _data_format(data_format)
@@ -46,12 +51,10 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
                          f"Got array with shape: {x.shape}")
     if data_format == "channels_first":
         x = x.transpose(1, 2, 0)
-    if scale:
+    if scale:  # min..max -> 0..255 (a constant image becomes 0)
         x = x - np.min(x)
-        x_max = np.max(x)
-        if x_max != 0:
-            x /= x_max
-        x *= 255
+        top = np.max(x)
+        x = (x / top if top != 0 else x) * 255
     channels = x.shape[2]
     if channels == 4:
         return pil_image.fromarray(x.astype("uint8"), "RGBA")
@@ -83,11 +86,10 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
     """Save an image array to `path` (format from the file extension unless `file_format`)."""
     data_format = _data_format(data_format)
     if file_format is None and isinstance(path, (str, pathlib.Path)):
-        file_format = pathlib.Path(path).suffix[1:].lower()
-    if file_format and file_format.lower() == "jpg":
-        file_format = "jpeg"
+        file_format = pathlib.Path(path).suffix.lstrip(".").lower()
+    file_format = "jpeg" if file_format and file_format.lower() == "jpg" else file_format
     img = array_to_img(x, data_format=data_format, scale=scale)
-    if img.mode == "RGBA" and file_format == "jpeg":
+    if file_format == "jpeg" and img.mode == "RGBA":
         warnings.warn("The JPEG format does not support RGBA images, converting to RGB.")
         img = img.convert("RGB")
     img.save(path, format=file_format, **kwargs)
@@ -106,26 +108,18 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
         keep_aspect_ratio: Crop the center to the target aspect ratio before resizing.
     """
     _need_pil("load_img")
+    if not isinstance(path, (io.BytesIO, pathlib.Path, bytes, str)):
+        raise TypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
+    if color_mode not in _COLOR_MODES:
+        raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
     if isinstance(path, io.BytesIO):
         img = pil_image.open(path)
-    elif isinstance(path, (pathlib.Path, bytes, str)):
-        if isinstance(path, pathlib.Path):
-            path = str(path.resolve())
-        with open(path, "rb") as f:
+    else:  # read the whole file first, so no file handle stays open behind the image
+        with open(path.resolve() if isinstance(path, pathlib.Path) else path, "rb") as f:
             img = pil_image.open(io.BytesIO(f.read()))
-    else:
-        raise TypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
-    if color_mode == "grayscale":
-        if img.mode not in ("L", "I;16", "I"):
-            img = img.convert("L")
-    elif color_mode == "rgba":
-        if img.mode != "RGBA":
-            img = img.convert("RGBA")
-    elif color_mode == "rgb":
-        if img.mode != "RGB":
-            img = img.convert("RGB")
-    else:
-        raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
+    target_mode, kept_modes = _COLOR_MODES[color_mode]
+    if img.mode not in kept_modes:
+        img = img.convert(target_mode)
     if target_size is not None:
         wh = (target_size[1], target_size[0])
         if img.size != wh:

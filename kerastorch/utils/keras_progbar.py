@@ -118,19 +118,13 @@ class Progbar:
             bar += f"\33[37m{'━' * (self.width - prog_width)}\x1b[0m"
             special += 9
         else:
-            bar = "%7d/Unknown" % current
+            bar = f"{int(current):7d}/Unknown"
         message += bar
-        if self.target is not None and self.target > 0 and not finalize:
-            eta = time_per_unit * (self.target - current)
-            if eta > 3600:
-                eta_format = "%d:%02d:%02d" % (eta // 3600, (eta % 3600) // 60, eta % 60)
-            elif eta > 60:
-                eta_format = "%d:%02d" % (eta // 60, eta % 60)
-            else:
-                eta_format = "%ds" % eta
-            info = f" \x1b[1m{eta_format}\x1b[0m"
-        else:
-            info = f" \x1b[1m{now - self._start:.0f}s\x1b[0m"
+        # the time left while running, the time taken once done (or with no known target)
+        known = self.target is not None and self.target > 0 and not finalize
+        when = _clock(time_per_unit * (self.target - current)) if known else \
+            f"{now - self._start:.0f}s"
+        info = f" \x1b[1m{when}\x1b[0m"
         special += 8
         info += self._format_time(time_per_unit, self.unit_name)
         for k in self._values_order:
@@ -166,3 +160,13 @@ class Progbar:
         if current == 1:
             self._time_after_first_step = now
         return per_unit
+
+
+def _clock(seconds) -> str:
+    """`1:02:03`, `2:03` or `45s`, whole seconds (truncated)."""
+    s = int(seconds)
+    if seconds > 3600:
+        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    if seconds > 60:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s}s"

@@ -43,10 +43,9 @@ def to_categorical(x, num_classes=None):
         return (x.unsqueeze(-1) == classes).to(config.float_dtype())
 
     x = np.array(x, dtype="int64")
-    input_shape = x.shape
-    if input_shape and input_shape[-1] == 1 and len(input_shape) > 1:
-        input_shape = tuple(input_shape[:-1])
-    x = x.reshape(-1)
+    # a trailing axis of 1 (a column of labels) is dropped from the output's leading shape
+    input_shape = x.shape[:-1] if x.ndim > 1 and x.shape[-1] == 1 else x.shape
+    x = x.ravel()
     if not num_classes:
         num_classes = int(np.max(x)) + 1
     num_classes = int(num_classes)

@@ -4,6 +4,24 @@ import itertools
 import warnings
 
 
+# The constructor's options and their defaults; a subclass that skips `super().__init__` gets
+# the defaults (and a warning) the first time one is read.
+_DEFAULTS = {"workers": 1, "use_multiprocessing": False, "max_queue_size": 10}
+
+
+def _option(name):
+    private = "_" + name
+
+    def read(self):
+        self._warn_if_super_not_called()
+        return getattr(self, private)
+
+    def write(self, value):
+        setattr(self, private, value)
+
+    return property(read, write, doc=f"The `{name}` option of the dataset.")
+
+
 class PyDataset:
     """Base class for a dataset of batches: implement `__getitem__(index)` (a whole batch:
     `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`) and `__len__` (the number of batches),
@@ -18,49 +36,22 @@ class PyDataset:
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
-        self._workers = workers
+        self._workers, self._max_queue_size = workers, max_queue_size
         self._use_multiprocessing = use_multiprocessing
-        self._max_queue_size = max_queue_size
 
     def _warn_if_super_not_called(self):
-        warn = False
-        for attr, default in (("_workers", 1), ("_use_multiprocessing", False),
-                              ("_max_queue_size", 10)):
-            if not hasattr(self, attr):
-                setattr(self, attr, default)
-                warn = True
-        if warn:
+        missing = [attr for attr in _DEFAULTS if not hasattr(self, "_" + attr)]
+        for attr in missing:
+            setattr(self, "_" + attr, _DEFAULTS[attr])
+        if missing:
             warnings.warn("Your `PyDataset` class should call `super().__init__(**kwargs)` in "
                           "its constructor. `**kwargs` can include `workers`, "
                           "`use_multiprocessing`, `max_queue_size`. Do not pass these "
                           "arguments to `fit()`, as they will be ignored.", stacklevel=3)
 
-    @property
-    def workers(self):
-        self._warn_if_super_not_called()
-        return self._workers
-
-    @workers.setter
-    def workers(self, value):
-        self._workers = value
-
-    @property
-    def use_multiprocessing(self):
-        self._warn_if_super_not_called()
-        return self._use_multiprocessing
-
-    @use_multiprocessing.setter
-    def use_multiprocessing(self, value):
-        self._use_multiprocessing = value
-
-    @property
-    def max_queue_size(self):
-        self._warn_if_super_not_called()
-        return self._max_queue_size
-
-    @max_queue_size.setter
-    def max_queue_size(self, value):
-        self._max_queue_size = value
+    workers = _option("workers")
+    use_multiprocessing = _option("use_multiprocessing")
+    max_queue_size = _option("max_queue_size")
 
     def __getitem__(self, index):
         """The batch at position `index`."""

@@ -37,23 +37,21 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
                          f"{type(value)}\nYou should set `dtype=object` for variable length "
                          "strings.")
     out = np.full((num_samples, maxlen) + sample_shape, value, dtype=dtype)
-    for idx, s in enumerate(sequences):
-        if not len(s):
-            continue
-        if truncating == "pre":
-            trunc = s[-maxlen:]
-        elif truncating == "post":
-            trunc = s[:maxlen]
-        else:
+    for idx, seq in enumerate(sequences):
+        if not len(seq):
+            continue  # an empty sequence is all padding (and checks no option, as in Keras)
+        if truncating not in ("pre", "post"):
             raise ValueError(f'Truncating type "{truncating}" not understood')
-        trunc = np.asarray(trunc, dtype=dtype)
-        if trunc.shape[1:] != sample_shape:
-            raise ValueError(f"Shape of sample {trunc.shape[1:]} of sequence at position {idx} "
+        # (Keras' slices: with maxlen=0, "pre" keeps the whole sequence)
+        kept = np.asarray(seq[-maxlen:] if truncating == "pre" else seq[:maxlen], dtype=dtype)
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(f"Shape of sample {kept.shape[1:]} of sequence at position {idx} "
                              f"is different from expected shape {sample_shape}")
-        if padding == "post":
-            out[idx, : len(trunc)] = trunc
-        elif padding == "pre":
-            out[idx, -len(trunc):] = trunc
-        else:
+        if padding not in ("pre", "post"):
             raise ValueError(f'Padding type "{padding}" not understood')
+        row = out[idx]
+        if padding == "post":
+            row[:len(kept)] = kept
+        else:
+            row[len(row) - len(kept):] = kept
     return out

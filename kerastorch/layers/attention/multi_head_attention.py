@@ -14,11 +14,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerastorch import config, constraints, initializers, regularizers
+from kerastorch import config
 from kerastorch.layers.attention.attention_utils import (
     _additive, _AttentionOutput, _bias_view, _clone_initializer, _keras_mask, _kernel_view,
     _Packed, _SeededDropout, causal_mask, compute_attention_mask)
 from kerastorch.layers.layer import InputShapeError, Layer
+from kerastorch.layers.weight_options import set_weight_options, weight_options_config
+
+
+# Constructor arguments kept as private attributes of the same name (`_num_heads`).
+_CONFIG_ARGS = ("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate",
+                "output_shape", "attention_axes", "sliding_window")
 
 
 class MultiHeadAttention(_SeededDropout, Layer):
@@ -106,24 +112,20 @@ class MultiHeadAttention(_SeededDropout, Layer):
         if flash_attention and dropout > 0:
             raise ValueError("Dropout is not supported when flash attention is enabled. Please "
                              "set dropout to 0.0 to use flash attention.")
-        self._num_heads = num_heads
-        self._key_dim = key_dim
-        self._value_dim = value_dim if value_dim else key_dim
-        self._dropout = dropout
-        self._use_bias = use_bias
-        self._use_gate = use_gate
+        self._num_heads, self._key_dim = num_heads, key_dim
+        self._value_dim = value_dim or key_dim
+        self._dropout, self._use_bias, self._use_gate = dropout, use_bias, use_gate
         self._output_shape = output_shape
         self._attention_axes = tuple(attention_axes) if attention_axes is not None else None
         self._sliding_window = sliding_window
         self._flash_attention = flash_attention
-        self._kernel_initializer = initializers.get(kernel_initializer)
-        self._bias_initializer = initializers.get(bias_initializer)
-        self._kernel_regularizer = regularizers.get(kernel_regularizer)
-        self._bias_regularizer = regularizers.get(bias_regularizer)
+        set_weight_options(self, "_", kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer)
         # Keras gives it to every projection (each output is penalised), not to this layer.
-        self._activity_regularizer = regularizers.get(activity_regularizer)
-        self._kernel_constraint = constraints.get(kernel_constraint)
-        self._bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, "_", activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         # Each projection gets its own copy (fresh seeds), as Keras gives each EinsumDense one;
         # VarianceScaling fans over Keras' EinsumDense axes: `dim` in, `heads * head_dim` out.
         out_rank = len(output_shape) if output_shape else 1
@@ -475,22 +477,11 @@ class MultiHeadAttention(_SeededDropout, Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "num_heads": self._num_heads,
-            "key_dim": self._key_dim,
-            "value_dim": self._value_dim,
-            "dropout": self._dropout,
-            "use_bias": self._use_bias,
-            "use_gate": self._use_gate,
-            "output_shape": self._output_shape,
-            "attention_axes": self._attention_axes,
-            "sliding_window": self._sliding_window,
-            "kernel_initializer": initializers.serialize(self._kernel_initializer),
-            "bias_initializer": initializers.serialize(self._bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self._kernel_constraint),
-            "bias_constraint": constraints.serialize(self._bias_constraint),
+            **{key: getattr(self, "_" + key) for key in _CONFIG_ARGS},
+            **weight_options_config(self, "kernel_initializer", "bias_initializer",
+                                    "kernel_regularizer", "bias_regularizer",
+                                    "activity_regularizer", "kernel_constraint", "bias_constraint",
+                                    attr_prefix="_"),
             "seed": self.seed,
         }
 
