@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 _NAMESPACES = (
     "activations", "backend", "callbacks", "config", "constraints", "datasets", "distribute",
     "dtype_policies", "export", "initializers", "layers", "losses", "metrics", "mixed_precision",
-    "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
+    "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "tree",
+    "utils",
 )
 _NAMES = {
     "Sequential": "kerastorch.models",

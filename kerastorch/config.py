@@ -184,3 +184,51 @@ def set_backend(backend):
     if backend != "torch":
         raise ValueError(f"kerastorch runs on the torch backend only. Received: "
                          f"backend={backend!r}")
+
+
+# ---------------------------------------------------------------------- debugging caps on fit
+def _limit_from_env(name):
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"The environment variable {name} must be an integer. "
+                         f"Received: {name}={value!r}") from None
+
+
+_MAX_EPOCHS = _limit_from_env("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH = _limit_from_env("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def _check_limit(name, value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 0):
+        raise ValueError(f"`{name}` must be a non-negative integer or None (no limit). "
+                         f"Received: {name}={value!r}")
+    return value
+
+
+def set_max_epochs(max_epochs):
+    """Cap the epochs of every `fit` (a debugging aid; also `KERAS_MAX_EPOCHS`). `None` or 0:
+    no cap."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = _check_limit("max_epochs", max_epochs)
+
+
+def max_epochs():
+    """The cap `set_max_epochs` (or `KERAS_MAX_EPOCHS`) set, or None."""
+    return _MAX_EPOCHS
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of each epoch of `fit`, and of `evaluate` and `predict` (a debugging aid;
+    also `KERAS_MAX_STEPS_PER_EPOCH`). `None` or 0: no cap."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = _check_limit("max_steps_per_epoch", max_steps_per_epoch)
+
+
+def max_steps_per_epoch():
+    """The cap `set_max_steps_per_epoch` (or `KERAS_MAX_STEPS_PER_EPOCH`) set, or None."""
+    return _MAX_STEPS_PER_EPOCH

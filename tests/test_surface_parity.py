@@ -48,7 +48,6 @@ PENDING_NAMESPACES = {
     "keras.legacy": "issue 16 (Keras 2 idioms)",
     "keras.legacy.saving": "issue 16 (Keras 2 idioms)",
     "keras.utils.legacy": "issue 16 (Keras 2 idioms)",
-    "keras.tree": "issue 13 (keras.tree)",
 }
 
 PENDING = {
@@ -58,9 +57,6 @@ PENDING = {
             "SymbolicScope", "device", "remat"),
         "quantization (its own issue)": ("Quantizer",),
     },
-    "keras.callbacks": {"issue 13 (lost work)": ("SwapEMAWeights",)},
-    "keras.config": {"issue 13 (lost work)": (
-        "max_epochs", "max_steps_per_epoch", "set_max_epochs", "set_max_steps_per_epoch")},
     "keras.dtype_policies": {
         "issue 13 (dtype policies)": ("DTypePolicyMap",),
         "quantization (its own issue)": (
@@ -79,9 +75,6 @@ PENDING = {
             "RandomErasing", "RandomGaussianBlur", "RandomPerspective", "RandomShear",
             "ReversibleEmbedding", "STFTSpectrogram", "Wrapper"),
     },
-    "keras.metrics": {"issue 13 (lost work)": (
-        "ConcordanceCorrelation", "PearsonCorrelation", "binary_focal_crossentropy",
-        "categorical_focal_crossentropy", "concordance_correlation", "pearson_correlation")},
     "keras.ops": {"issue 13 (keras.ops.image)": ("rearrange",)},
     "keras.optimizers": {"issue 13 (optimizers)": (
         "Adafactor", "MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW")},

@@ -12,5 +12,6 @@ from kerastorch.callbacks.learning_rate import ReduceLROnPlateau as ReduceLROnPl
 from kerastorch.callbacks.model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from kerastorch.callbacks.progbar_logger import ProgbarLogger as ProgbarLogger
 from kerastorch.callbacks.remote_monitor import RemoteMonitor as RemoteMonitor
+from kerastorch.callbacks.swap_ema_weights import SwapEMAWeights as SwapEMAWeights
 from kerastorch.callbacks.tensorboard import TensorBoard as TensorBoard
 from kerastorch.callbacks.terminate_on_nan import TerminateOnNaN as TerminateOnNaN

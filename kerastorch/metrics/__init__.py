@@ -6,7 +6,11 @@ binary, sparse or categorical accuracy from the shapes: that is `resolve_accurac
 """
 
 from kerastorch.losses import binary_crossentropy as binary_crossentropy
+from kerastorch.losses import binary_focal_crossentropy as binary_focal_crossentropy
 from kerastorch.losses import categorical_crossentropy as categorical_crossentropy
+from kerastorch.losses import (
+    categorical_focal_crossentropy as categorical_focal_crossentropy,
+)
 from kerastorch.losses import deserialize_from as _deserialize_from
 from kerastorch.losses import mean_absolute_error as mean_absolute_error
 from kerastorch.losses import mean_squared_error as mean_squared_error
@@ -91,6 +95,14 @@ from kerastorch.metrics.iou_metrics import MeanIoU as MeanIoU
 from kerastorch.metrics.iou_metrics import OneHotIoU as OneHotIoU
 from kerastorch.metrics.iou_metrics import OneHotMeanIoU as OneHotMeanIoU
 from kerastorch.metrics.regression_metrics import R2Score as R2Score
+from kerastorch.metrics.correlation_metrics import (
+    ConcordanceCorrelation as ConcordanceCorrelation,
+)
+from kerastorch.metrics.correlation_metrics import PearsonCorrelation as PearsonCorrelation
+from kerastorch.metrics.correlation_metrics import (
+    concordance_correlation as concordance_correlation,
+)
+from kerastorch.metrics.correlation_metrics import pearson_correlation as pearson_correlation
 
 
 def get(identifier):

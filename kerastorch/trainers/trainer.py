@@ -14,6 +14,7 @@ import warnings
 
 import torch
 
+from kerastorch import config
 from kerastorch import distribute  # multi-process hooks (one flag check when off)
 from kerastorch import metrics as metrics_mod
 from kerastorch import optimizers as optimizers_mod
@@ -247,6 +248,8 @@ class Trainer(DataChecks):
         `keras.utils.PyDataset`; `validation_data` likewise, or `(x_val, y_val[, sw_val])`.
         """
         dev = self._prepare("fit")
+        epochs = _capped_epochs(epochs)
+        steps_per_epoch = _capped_steps(steps_per_epoch)
         verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
         _check_validation_freq(validation_freq)
         if validation_split and validation_data is None:
@@ -316,6 +319,9 @@ class Trainer(DataChecks):
                 distribute.reduce_metrics(self)  # sum metric states over ranks
                 epoch_logs = _pythonify(logs or self.get_metrics_result())
                 if val is not None and _should_validate(epoch, validation_freq):
+                    # Keras' evaluate resets its iterator: with `validation_steps` (or a steps
+                    # cap) every validation draws the first batches of a new pass
+                    val.close()
                     val_logs = self._run_test_loop(val, verbose=0, callbacks=cbs)
                     if val_logs is not None:
                         epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -343,7 +349,8 @@ class Trainer(DataChecks):
                              f"{type(validation_data).__name__} of length "
                              f"{len(validation_data)}.")
         vx, vy, vsw = da.unpack_x_y_sample_weight(validation_data)
-        return da.get_data_adapter(vx, vy, vsw, batch_size, steps, False, None, dev,
+        return da.get_data_adapter(vx, vy, vsw, batch_size, _capped_steps(steps), False, None,
+                                   dev,
                                    steps_name="validation_steps")
 
     # ------------------------------------------------------------------ evaluate
@@ -354,6 +361,7 @@ class Trainer(DataChecks):
         `x` takes every input kind `fit` takes; `steps` limits the batches drawn."""
         dev = self._prepare("evaluate")
         verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
+        steps = _capped_steps(steps)
         data = distribute.shard(da.get_data_adapter(x, y, sample_weight, batch_size, steps,
                                                     False, None, dev, steps_name="steps"))
         try:
@@ -428,7 +436,8 @@ class Trainer(DataChecks):
         `x` takes every input kind `fit` takes (targets in the batches are ignored)."""
         dev = self._to_device()
         verbose = distribute.chief_verbose(1 if verbose == "auto" else verbose)
-        data = da.get_data_adapter(x, None, None, batch_size, steps, False, None, dev,
+        data = da.get_data_adapter(x, None, None, batch_size, _capped_steps(steps), False, None,
+                                   dev,
                                    steps_name="steps")
         was_training = self.training
         self.eval()
@@ -469,6 +478,27 @@ class Trainer(DataChecks):
             return logs
         ordered = [logs[n] for n in self._ordered_metric_names() if n in logs]
         return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _capped_epochs(epochs):
+    """`epochs`, or `keras.config.max_epochs()` when that is set and smaller (with Keras'
+    warning)."""
+    cap = config.max_epochs()
+    if cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        return cap
+    return epochs
+
+
+def _capped_steps(steps):
+    """Steps of one epoch (of fit, its validation, evaluate or predict), capped by
+    `keras.config.max_steps_per_epoch()` as Keras' EpochIterator caps them: a cap also sets the
+    steps when none were given (so array data is cut into `cap` batches)."""
+    cap = config.max_steps_per_epoch()
+    if cap and (not steps or (isinstance(steps, int) and cap < steps)):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
 
 
 def _close(*sources):
