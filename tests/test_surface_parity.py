@@ -90,12 +90,19 @@ def _keras():
 
 
 def keras_namespaces(keras):
-    """`keras` and every public sub-namespace of the installed Keras (its generated API)."""
-    names = ["keras"]
-    for info in pkgutil.walk_packages(keras.__path__, "keras."):
-        if info.name.startswith(("keras.src", "keras.api")) or "._" in info.name:
-            continue
-        names.append(info.name)
+    """`keras` and every public sub-namespace of the installed Keras (its generated API).
+
+    Walked by hand, importing only the public packages: `pkgutil.walk_packages` would import
+    every package of `keras.src` too, and importing `keras.src.backend.numpy` rebinds
+    `keras.src.backend.numpy` (the active backend's numpy module) for every later test."""
+    names, todo = [], [("keras", keras.__path__)]
+    while todo:
+        name, path = todo.pop()
+        names.append(name)
+        for info in pkgutil.iter_modules(path):
+            if info.ispkg and not info.name.startswith("_") and info.name not in ("src", "api"):
+                full = f"{name}.{info.name}"
+                todo.append((full, importlib.import_module(full).__path__))
     return sorted(names)
 
 
