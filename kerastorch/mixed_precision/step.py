@@ -21,6 +21,7 @@ import types
 
 import torch
 
+from kerastorch.layers.layer_utils import _cast_floats
 from kerastorch.mixed_precision.policy import dtype_policy
 from kerastorch.trainers import data_adapters as da
 
@@ -85,8 +86,7 @@ def _full_precision_forward(self, *args, **kwargs):
     dtype = getattr(torch, self.compute_dtype)
     device_type = self.__dict__["_autocast_device_type"]
     with torch.autocast(device_type, enabled=False):
-        args = da.tree_map(lambda t: t.to(dtype) if isinstance(t, torch.Tensor)
-                           and t.is_floating_point() and t.dtype != dtype else t, args)
+        args = _cast_floats(args, dtype)  # the same cast as Layer.__call__ (masks kept)
         return type(self).forward(self, *args, **kwargs)
 
 
